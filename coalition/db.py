@@ -1,0 +1,175 @@
+"""Opening the tracker's DuckDB database: the one way in, for the app and the CLI alike.
+
+DuckDB lets one process at a time hold a database file, even for reading. The app (one process,
+many threads) and the command line (a second process, e.g. a secretariat loading back data while
+the app is open) must therefore take turns. So the file is held only for a unit of work:
+
+* Within a process, threads that work at the same time share one open instance and each get
+  their own cursor; when the last of them finishes, the file is released.
+* A process that finds the file held by another waits and retries, up to ``retry_seconds``,
+  then raises :class:`DatabaseBusy` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_PATH = Path("data") / "coalition.duckdb"
+SCHEMA_VERSION = 1
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the database file for longer than we were willing to wait."""
+
+
+class DatabaseNotInitialised(RuntimeError):
+    """The database file does not exist or has no schema yet."""
+
+
+def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: the one given, else ``$COALITION_DB``, else ``data/coalition.duckdb``."""
+    if path:
+        return Path(path)
+    env = os.environ.get("COALITION_DB")
+    return Path(env) if env else DEFAULT_PATH
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set lock" in text)
+
+
+class _Shared:
+    """One open DuckDB instance shared by the threads of this process, counted by users."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+
+
+_shared: dict[str, _Shared] = {}
+_shared_lock = threading.Lock()
+
+
+class Database:
+    """The tracker database at ``path``; every read and write goes through :meth:`read` or
+    :meth:`write`, which open it briefly and release it afterwards."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        retry_seconds: float = 30.0,
+    ) -> None:
+        self.path = resolve_path(path)
+        self.retry_seconds = retry_seconds
+        self._key = str(self.path.resolve()) if str(self.path) != ":memory:" else ":memory:"
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r})"
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        delay = 0.05
+        deadline = time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"The database {self.path} is in use by another process (the app or a "
+                        f"command-line load) and stayed busy for {self.retry_seconds:.0f} s. "
+                        "Wait for that load to finish and try again; if nothing else is "
+                        "running, check for a stuck 'coalition' or 'streamlit' process."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _shared_lock:
+            shared = _shared.setdefault(self._key, _Shared())
+        with shared.lock:
+            if shared.connection is None:
+                shared.connection = self._open()
+            shared.users += 1
+            cursor = shared.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            with shared.lock:
+                shared.users -= 1
+                if shared.users == 0 and shared.connection is not None:
+                    shared.connection.close()
+                    shared.connection = None
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for reading. Raises :class:`DatabaseNotInitialised` if there is no schema."""
+        if str(self.path) != ":memory:" and not self.path.exists():
+            raise DatabaseNotInitialised(
+                f"There is no database at {self.path}. Create it with 'coalition init' "
+                "(or 'coalition demo' for the synthetic demo data)."
+            )
+        with self._cursor() as cursor:
+            yield cursor
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction: everything in the block is stored, or nothing is.
+
+        Each successful write also bumps ``meta.data_version`` so that cached figures are
+        recomputed.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._cursor() as cursor:
+            cursor.begin()
+            try:
+                yield cursor
+                cursor.execute(BUMP_DATA_VERSION)
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+
+    def data_version(self) -> int:
+        """A number that changes whenever data is written (0 for a database without data)."""
+        with self.read() as cur:
+            row = cur.execute(
+                "SELECT value FROM meta WHERE key = 'data_version'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+
+BUMP_DATA_VERSION = """
+INSERT INTO meta (key, value) VALUES ('data_version', '1')
+ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)
+"""
+
+
+def get_meta(cur: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
+    row = cur.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    cur.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )

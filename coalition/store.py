@@ -1,0 +1,223 @@
+"""Storage: creating the database and writing partners, platforms and submissions.
+
+Functions that write take a cursor from ``Database.write()`` so that the caller decides what one
+transaction holds; functions that read take any cursor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from coalition import reference
+from coalition.db import SCHEMA_VERSION, Database, get_meta, set_meta
+
+SCHEMA = (Path(__file__).resolve().parent / "schema.sql").read_text(encoding="utf-8")
+SECTORS = ("e-commerce", "social-media", "search", "other")
+PLATFORM_KINDS = ("marketplace", "second-hand", "social", "messaging", "search", "other")
+COUNT_COLUMNS = (
+    "listings_removed",
+    "listings_blocked",
+    "accounts_actioned",
+    "reports_received",
+    "listings_detected",
+    "search_effort",
+)
+RECORD_COLUMNS = ("platform", "period", "species_group", "country", "taxon", *COUNT_COLUMNS,
+                  "notes")
+DEFAULT_DUE_DAYS = 45
+
+
+class StoreError(ValueError):
+    """A write that the data cannot take; the message says what to change."""
+
+
+def init(db: Database) -> None:
+    """Create the schema and load the reference data (safe to run on an existing database)."""
+    with db.write() as cur:
+        cur.execute(SCHEMA)
+        reference.load(cur)
+        set_meta(cur, "schema_version", str(SCHEMA_VERSION))
+        if get_meta(cur, "submission_due_days") is None:
+            set_meta(cur, "submission_due_days", str(DEFAULT_DUE_DAYS))
+
+
+def is_initialised(db: Database) -> bool:
+    if not db.exists:
+        return False
+    with db.read() as cur:
+        row = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()
+        return bool(row[0]) and get_meta(cur, "schema_version") is not None
+
+
+def is_synthetic(cur: duckdb.DuckDBPyConnection) -> bool:
+    """True when the database holds the generated demo data rather than real submissions."""
+    return get_meta(cur, "synthetic", "0") == "1"
+
+
+def add_partner(
+    cur: duckdb.DuckDBPyConnection,
+    slug: str,
+    name: str,
+    sector: str,
+    joined: dt.date,
+    *,
+    consent_to_name: bool = False,
+    platforms: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """Register a partner and, optionally, its platforms as (name, kind) pairs."""
+    if sector not in SECTORS:
+        raise StoreError(f"Unknown sector {sector!r}: use one of {', '.join(SECTORS)}.")
+    if cur.execute("SELECT 1 FROM partners WHERE slug = ?", [slug]).fetchone():
+        raise StoreError(f"A partner with the slug {slug!r} exists already.")
+    try:
+        cur.execute(
+            "INSERT INTO partners (slug, name, sector, joined, consent_to_name) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [slug, name, sector, joined, consent_to_name],
+        )
+    except duckdb.ConstraintException as exc:
+        raise StoreError(
+            f"Cannot add partner {slug!r}: the slug must be lower-case letters, digits and "
+            f"hyphens, and the name must be unused ({exc})."
+        ) from exc
+    for platform_name, kind in platforms:
+        add_platform(cur, slug, platform_name, kind)
+
+
+def add_platform(cur: duckdb.DuckDBPyConnection, partner: str, name: str, kind: str = "other"
+                 ) -> int:
+    """Register a platform of a partner; returns its id."""
+    if kind not in PLATFORM_KINDS:
+        raise StoreError(f"Unknown platform kind {kind!r}: use one of {', '.join(PLATFORM_KINDS)}.")
+    if cur.execute("SELECT 1 FROM platforms WHERE name = ?", [name]).fetchone():
+        raise StoreError(f"A platform named {name!r} exists already; platform names are unique.")
+    return cur.execute(
+        "INSERT INTO platforms (partner, name, kind) VALUES (?, ?, ?) RETURNING id",
+        [partner, name, kind],
+    ).fetchone()[0]
+
+
+SUPERSEDE_OLDER_ROWS = """
+UPDATE records SET superseded_by = $new
+WHERE superseded_by IS NULL
+  AND submission_id <> $new
+  AND (platform_id, period) IN (
+      SELECT DISTINCT platform_id, period FROM records WHERE submission_id = $new)
+"""
+
+MARK_FULLY_SUPERSEDED = """
+UPDATE submissions SET status = 'superseded'
+WHERE status <> 'superseded'
+  AND id IN (SELECT submission_id FROM records WHERE superseded_by = $new)
+  AND NOT EXISTS (SELECT 1 FROM records AS r
+                  WHERE r.submission_id = submissions.id AND r.superseded_by IS NULL)
+"""
+
+INSERT_RECORDS = """
+INSERT INTO records (submission_id, platform_id, period, species_group, country, taxon,
+                     listings_removed, listings_blocked, accounts_actioned, reports_received,
+                     listings_detected, search_effort, notes)
+SELECT $submission, p.id, n.period, n.species_group, nullif(n.country, ''), n.taxon,
+       n.listings_removed, n.listings_blocked, n.accounts_actioned, n.reports_received,
+       n.listings_detected, n.search_effort, n.notes
+FROM new_records AS n
+JOIN platforms AS p ON p.name = n.platform AND p.partner = $partner
+"""
+
+
+def add_submission(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    partner: str,
+    records: pd.DataFrame,
+    uploaded_by: str,
+    uploaded_at: dt.datetime | None = None,
+    source: str = "cli",
+    status: str = "submitted",
+    file_name: str | None = None,
+    file_sha256: str | None = None,
+) -> int:
+    """Store one submission and its rows; rows for a platform and period that were stored
+    before are marked as superseded by it (kept for history). Returns the submission id.
+
+    ``records`` has the columns of ``RECORD_COLUMNS`` with normalised values (platform name,
+    period key, species slug, ISO alpha-3 or empty). Run inside ``Database.write()`` so that a
+    failure leaves nothing behind.
+    """
+    frame = records.reindex(columns=list(RECORD_COLUMNS))
+    for col in COUNT_COLUMNS:
+        frame[col] = pd.array(frame[col], dtype="Int64")
+    for col in ("platform", "period", "species_group", "country", "taxon", "notes"):
+        frame[col] = frame[col].astype("string")
+    submission = cur.execute(
+        "INSERT INTO submissions (partner, uploaded_by, uploaded_at, file_name, file_sha256, "
+        "source, status) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [partner, uploaded_by, uploaded_at or dt.datetime.now(), file_name, file_sha256,
+         source, status],
+    ).fetchone()[0]
+    cur.register("new_records", frame)
+    try:
+        cur.execute(INSERT_RECORDS, {"submission": submission, "partner": partner})
+    finally:
+        cur.unregister("new_records")
+    stored = cur.execute(
+        "SELECT count(*) FROM records WHERE submission_id = ?", [submission]
+    ).fetchone()[0]
+    if stored != len(frame):
+        known = [r[0] for r in cur.execute(
+            "SELECT name FROM platforms WHERE partner = ? ORDER BY name", [partner]).fetchall()]
+        raise StoreError(
+            f"{len(frame) - stored} row(s) name a platform that is not registered for "
+            f"{partner!r} (known: {', '.join(known) or 'none'}). Nothing was stored."
+        )
+    cur.execute(SUPERSEDE_OLDER_ROWS, {"new": submission})
+    cur.execute(MARK_FULLY_SUPERSEDED, {"new": submission})
+    return submission
+
+
+# --- Lists for filters and forms -----------------------------------------------------------
+
+def partners(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return cur.execute(
+        "SELECT slug, name, sector, joined, consent_to_name FROM partners ORDER BY name"
+    ).df()
+
+
+def platforms(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return cur.execute(
+        "SELECT p.id, p.name, p.partner, p.kind, pa.sector FROM platforms p "
+        "JOIN partners pa ON pa.slug = p.partner ORDER BY p.name"
+    ).df()
+
+
+def species_groups(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return cur.execute(
+        "SELECT slug, name_en, name_zh, cites_appendix FROM species_groups ORDER BY sort_order"
+    ).df()
+
+
+def regions(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    """UN M49 regions, then 'Global / unspecified' for rows without a country."""
+    rows = cur.execute("SELECT DISTINCT region FROM countries ORDER BY region").fetchall()
+    return [r[0] for r in rows] + [reference.GLOBAL]
+
+
+def targets(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return cur.execute(
+        "SELECT id, name, reduction, deadline, is_default FROM targets "
+        "ORDER BY is_default DESC, deadline"
+    ).df()
+
+
+def data_months(cur: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """The first and last month that current records cover, as 'YYYY-MM', or None."""
+    row = cur.execute(
+        "SELECT strftime(min(start_date), '%Y-%m'), max(end_month) FROM facts"
+    ).fetchone()
+    return (row[0], row[1]) if row and row[0] else None

@@ -1,0 +1,114 @@
+"""Log-linear trend of the detection-rate index, with a 95% band, projected forward."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from metrics.filters import month_bounds
+
+MIN_POINTS = 4
+MIN_COVERAGE = 0.5
+
+
+def decimal_year(day: dt.date | pd.Timestamp) -> float:
+    """2020-07-01 → 2020.497…: the time axis of the trend."""
+    day = pd.Timestamp(day)
+    start = pd.Timestamp(year=day.year, month=1, day=1)
+    length = pd.Timestamp(year=day.year + 1, month=1, day=1) - start
+    return day.year + (day - start) / length
+
+
+def from_decimal_year(x: float) -> dt.date:
+    year = math.floor(x)
+    start = pd.Timestamp(year=year, month=1, day=1)
+    length = pd.Timestamp(year=year + 1, month=1, day=1) - start
+    return (start + (x - year) * length).date()
+
+
+def quarter_midpoint(quarter: str) -> dt.date:
+    first, last = month_bounds(quarter)
+    return first + (last - first + dt.timedelta(days=1)) / 2
+
+
+@dataclass(frozen=True)
+class Trend:
+    """ln(rate index) = intercept + slope × year, fitted by least squares."""
+
+    intercept: float
+    slope: float
+    n: int
+    residual_sd: float
+    x_mean: float
+    sxx: float
+    first: dt.date
+    last: dt.date
+
+    @property
+    def annual_change(self) -> float:
+        """The fitted change of the detection rate per year (−0.3 = falling 30% a year)."""
+        return math.exp(self.slope) - 1
+
+    def index_at(self, when: dt.date, level: float = 0.95) -> tuple[float, float, float]:
+        """The fitted rate index at a date, with the band of the fitted trend (``level``)."""
+        x = decimal_year(when)
+        centre = self.intercept + self.slope * x
+        se = self.residual_sd * math.sqrt(1 / self.n + (x - self.x_mean) ** 2 / self.sxx)
+        half = stats.t.ppf(0.5 + level / 2, self.n - 2) * se
+        return math.exp(centre), math.exp(centre - half), math.exp(centre + half)
+
+    def date_reaching(self, index: float) -> dt.date | None:
+        """When the trend reaches a rate index (e.g. 0.2 for an 80% reduction), if it falls."""
+        if self.slope >= 0:
+            return None
+        x = (math.log(index) - self.intercept) / self.slope
+        if x > 2200:
+            return None
+        return from_decimal_year(x)
+
+
+def fit_trend(series: pd.DataFrame) -> Trend | None:
+    """Fit the log-linear trend to one group's quarterly reduction series.
+
+    Uses the quarters with a positive rate index whose matched panel covers at least half of the
+    baseline volume (earlier quarters speak for too few platforms); needs at least four.
+    """
+    usable = series[(series["rate_index"] > 0) & (series["coverage_share"] >= MIN_COVERAGE)]
+    if len(usable) < MIN_POINTS:
+        return None
+    x = np.array([decimal_year(quarter_midpoint(q)) for q in usable["period"]])
+    y = np.log(usable["rate_index"].to_numpy(dtype=float))
+    slope, intercept = np.polyfit(x, y, 1)
+    residuals = y - (intercept + slope * x)
+    dof = len(x) - 2
+    residual_sd = math.sqrt(float(residuals @ residuals) / dof)
+    return Trend(
+        intercept=float(intercept),
+        slope=float(slope),
+        n=len(x),
+        residual_sd=residual_sd,
+        x_mean=float(x.mean()),
+        sxx=float(((x - x.mean()) ** 2).sum()),
+        first=quarter_midpoint(usable["period"].iloc[0]),
+        last=quarter_midpoint(usable["period"].iloc[-1]),
+    )
+
+
+def trend_path(trend: Trend, quarters: list[str]) -> pd.DataFrame:
+    """The fitted index and its band at each quarter's midpoint, as reductions too."""
+    rows = []
+    for q in quarters:
+        mid = quarter_midpoint(q)
+        centre, low, high = trend.index_at(mid)
+        rows.append((q, mid, centre, low, high, 1 - centre, 1 - high, 1 - low,
+                     mid > trend.last))
+    return pd.DataFrame(
+        rows,
+        columns=["period", "date", "fitted_index", "index_low", "index_high",
+                 "fitted_reduction", "reduction_low", "reduction_high", "is_projection"],
+    )

@@ -1,0 +1,73 @@
+-- Reporting coverage and timeliness per group and period: who was expected to report, who did,
+-- and who reported late (first upload for the period more than $due_days after its end).
+WITH
+--@scope
+, buckets AS (
+    SELECT DISTINCT
+        CASE $grain WHEN 'month' THEN end_month WHEN 'year' THEN CAST(year AS TEXT)
+                    ELSE quarter END AS period,
+        min(start_date) OVER w AS start_date,
+        max(end_date) OVER w AS end_date
+    FROM periods
+    WHERE kind = 'month'
+      AND start_date >= coalesce($from_date, (SELECT min(start_date) FROM facts))
+      AND end_date <= coalesce($to_date, (SELECT max(end_date) FROM facts))
+    WINDOW w AS (PARTITION BY CASE $grain WHEN 'month' THEN end_month
+                              WHEN 'year' THEN CAST(year AS TEXT) ELSE quarter END)
+),
+members AS (
+    -- partners expected to report in a period: those that had joined by its end
+    SELECT
+        b.period,
+        CASE $by WHEN 'partner' THEN pa.slug WHEN 'sector' THEN pa.sector
+                 WHEN 'platform' THEN pl.name ELSE 'All' END AS grp,
+        pa.slug AS partner,
+        pl.id AS platform_id
+    FROM buckets AS b
+    JOIN partners AS pa ON pa.joined <= b.end_date
+    JOIN platforms AS pl ON pl.partner = pa.slug
+    WHERE ($partners IS NULL OR list_contains($partners, pa.slug))
+      AND ($platforms IS NULL OR list_contains($platforms, pl.name))
+      AND ($sectors IS NULL OR list_contains($sectors, pa.sector))
+),
+expected AS (
+    SELECT period, grp, count(DISTINCT partner) AS partners_expected,
+           count(DISTINCT platform_id) AS platforms_expected
+    FROM members
+    GROUP BY period, grp
+),
+first_upload AS (
+    -- when each partner first sent rows (still current) for each reported period
+    SELECT s.grp, s.bucket AS period, s.partner, s.platform_id, s.period AS reported_period,
+           min(sub.uploaded_at) AS first_uploaded, any_value(s.end_date) AS period_end
+    FROM scoped AS s
+    JOIN submissions AS sub ON sub.id = s.submission_id
+    WHERE $from_date IS NULL OR s.start_date >= $from_date
+    GROUP BY ALL
+),
+reporting AS (
+    SELECT
+        period,
+        grp,
+        count(DISTINCT partner) AS partners_reporting,
+        count(DISTINCT platform_id) AS platforms_reporting,
+        count(DISTINCT partner) FILTER (
+            WHERE first_uploaded > period_end + to_days(CAST($due_days AS INTEGER))
+        ) AS partners_late
+    FROM first_upload
+    GROUP BY period, grp
+)
+SELECT
+    coalesce(r.grp, e.grp) AS "group",
+    coalesce(r.period, e.period) AS period,
+    e.partners_expected,
+    coalesce(r.partners_reporting, 0) AS partners_reporting,
+    e.platforms_expected,
+    coalesce(r.platforms_reporting, 0) AS platforms_reporting,
+    coalesce(r.partners_late, 0) AS partners_late,
+    greatest(e.partners_expected - coalesce(r.partners_reporting, 0), 0) AS partners_missing,
+    coalesce(r.partners_reporting, 0) / nullif(e.partners_expected, 0) AS reporting_share
+FROM reporting AS r
+FULL JOIN expected AS e ON e.period = r.period AND e.grp = r.grp
+WHERE coalesce(r.period, e.period) IN (SELECT period FROM buckets)
+ORDER BY "group", period
