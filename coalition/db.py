@@ -150,9 +150,7 @@ class Database:
     def data_version(self) -> int:
         """A number that changes whenever data is written (0 for a database without data)."""
         with self.read() as cur:
-            row = cur.execute(
-                "SELECT value FROM meta WHERE key = 'data_version'"
-            ).fetchone()
+            row = cur.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
 

@@ -74,13 +74,29 @@ def countries_table() -> pd.DataFrame:
             )
         name_en = getattr(c, "common_name", None) or c.name
         rows.append(
-            (c.alpha_3, c.alpha_2, code, name_en, zh.gettext(c.name), region, subregion,
-             intermediate)
+            (
+                c.alpha_3,
+                c.alpha_2,
+                code,
+                name_en,
+                zh.gettext(c.name),
+                region,
+                subregion,
+                intermediate,
+            )
         )
     return pd.DataFrame(
         rows,
-        columns=["iso3", "iso2", "m49", "name_en", "name_zh", "region", "subregion",
-                 "intermediate_region"],
+        columns=[
+            "iso3",
+            "iso2",
+            "m49",
+            "name_en",
+            "name_zh",
+            "region",
+            "subregion",
+            "intermediate_region",
+        ],
     )
 
 
@@ -97,13 +113,19 @@ def periods_table() -> pd.DataFrame:
             start = pd.Timestamp(year=year, month=3 * quarter - 2, day=1)
             end = start + pd.offsets.MonthEnd(3)
             label = f"{year}-Q{quarter}"
-            rows.append(
-                (label, "quarter", start, end, f"{year}-{3 * quarter:02d}", label, year, 3)
-            )
+            rows.append((label, "quarter", start, end, f"{year}-{3 * quarter:02d}", label, year, 3))
     df = pd.DataFrame(
         rows,
-        columns=["period", "kind", "start_date", "end_date", "end_month", "quarter", "year",
-                 "months"],
+        columns=[
+            "period",
+            "kind",
+            "start_date",
+            "end_date",
+            "end_month",
+            "quarter",
+            "year",
+            "months",
+        ],
     )
     df["start_date"] = df["start_date"].dt.date
     df["end_date"] = df["end_date"].dt.date

@@ -26,8 +26,15 @@ COUNT_COLUMNS = (
     "listings_detected",
     "search_effort",
 )
-RECORD_COLUMNS = ("platform", "period", "species_group", "country", "taxon", *COUNT_COLUMNS,
-                  "notes")
+RECORD_COLUMNS = (
+    "platform",
+    "period",
+    "species_group",
+    "country",
+    "taxon",
+    *COUNT_COLUMNS,
+    "notes",
+)
 DEFAULT_DUE_DAYS = 45
 
 
@@ -90,8 +97,9 @@ def add_partner(
         add_platform(cur, slug, platform_name, kind)
 
 
-def add_platform(cur: duckdb.DuckDBPyConnection, partner: str, name: str, kind: str = "other"
-                 ) -> int:
+def add_platform(
+    cur: duckdb.DuckDBPyConnection, partner: str, name: str, kind: str = "other"
+) -> int:
     """Register a platform of a partner; returns its id."""
     if kind not in PLATFORM_KINDS:
         raise StoreError(f"Unknown platform kind {kind!r}: use one of {', '.join(PLATFORM_KINDS)}.")
@@ -158,8 +166,15 @@ def add_submission(
     submission = cur.execute(
         "INSERT INTO submissions (partner, uploaded_by, uploaded_at, file_name, file_sha256, "
         "source, status) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [partner, uploaded_by, uploaded_at or dt.datetime.now(), file_name, file_sha256,
-         source, status],
+        [
+            partner,
+            uploaded_by,
+            uploaded_at or dt.datetime.now(),
+            file_name,
+            file_sha256,
+            source,
+            status,
+        ],
     ).fetchone()[0]
     cur.register("new_records", frame)
     try:
@@ -170,8 +185,12 @@ def add_submission(
         "SELECT count(*) FROM records WHERE submission_id = ?", [submission]
     ).fetchone()[0]
     if stored != len(frame):
-        known = [r[0] for r in cur.execute(
-            "SELECT name FROM platforms WHERE partner = ? ORDER BY name", [partner]).fetchall()]
+        known = [
+            r[0]
+            for r in cur.execute(
+                "SELECT name FROM platforms WHERE partner = ? ORDER BY name", [partner]
+            ).fetchall()
+        ]
         raise StoreError(
             f"{len(frame) - stored} row(s) name a platform that is not registered for "
             f"{partner!r} (known: {', '.join(known) or 'none'}). Nothing was stored."
@@ -182,6 +201,7 @@ def add_submission(
 
 
 # --- Lists for filters and forms -----------------------------------------------------------
+
 
 def partners(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return cur.execute(

@@ -7,7 +7,7 @@ indicator              function
 Actions                :func:`metrics.actions.actions`
 Proactive share        :func:`metrics.actions.proactive_share`
 Detection rate         :func:`metrics.detection.detection_rate`
-Reduction vs baseline  :func:`metrics.reduction.reduction_series`, :func:`~metrics.reduction.reduction`
+Reduction vs baseline  :func:`metrics.reduction.reduction_series`, :func:`~.reduction`
 Progress to target     :func:`metrics.progress.progress`
 Projection and status  :func:`metrics.progress.progress`, :func:`metrics.progress.projection`
 Coverage, timeliness   :func:`metrics.coverage.reporting_coverage`

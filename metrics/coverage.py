@@ -34,7 +34,11 @@ def reporting_coverage(
     frame = run(con, "coverage", params)
     if by not in EXPECTED_BREAKDOWNS:
         frame = frame[frame["partners_reporting"] > 0].copy()
-        for col in ("partners_expected", "platforms_expected", "partners_missing",
-                    "reporting_share"):
+        for col in (
+            "partners_expected",
+            "platforms_expected",
+            "partners_missing",
+            "reporting_share",
+        ):
             frame[col] = pd.NA
     return frame.reset_index(drop=True)

@@ -120,9 +120,7 @@ def sql(name: str) -> str:
     return text.replace("--@scope", scope)
 
 
-def run(
-    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
-) -> pd.DataFrame:
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run a named indicator query; only the parameters that it uses are passed."""
     text = sql(name)
     used = {k: v for k, v in params.items() if f"${k}" in text}

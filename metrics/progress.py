@@ -49,9 +49,7 @@ def default_target(con: duckdb.DuckDBPyConnection) -> Target:
     return found[0] if found else Target("80% by end of 2020", 0.8, dt.date(2020, 12, 31))
 
 
-def pace_ratio(
-    rate_index: float, since: dt.date, now: dt.date, target: Target
-) -> float | None:
+def pace_ratio(rate_index: float, since: dt.date, now: dt.date, target: Target) -> float | None:
     """Actual pace of decline over the pace needed, in the Open SDG / Statistics Canada manner.
 
     The actual pace is the compound annual rate at which the detection rate has fallen since the
@@ -68,9 +66,7 @@ def pace_ratio(
     return actual / needed
 
 
-def status_of(
-    reduction: float | None, ratio: float | None, as_of: dt.date, target: Target
-) -> str:
+def status_of(reduction: float | None, ratio: float | None, as_of: dt.date, target: Target) -> str:
     """The status class of a figure (see :func:`progress`)."""
     if reduction is None or math.isnan(reduction):
         return "insufficient_data"
@@ -131,7 +127,8 @@ def progress(
     totals = actions(con, replace(filters, period_from=None), by=by, grain=None)
     cumulative = dict(zip(totals["group"], totals["cumulative_actions"], strict=True))
     # every group with data gets a row, also one with no baseline yet (insufficient data)
-    now = latest(series, filters, groups=sorted(set(series["group"]) | set(cumulative)))
+    groups = sorted(set(series["group"]) | set(cumulative)) or ([] if by else ["All"])
+    now = latest(series, filters, groups=groups)
 
     rows = []
     for row in now.itertuples(index=False):
@@ -140,42 +137,68 @@ def progress(
         trend = fit_trend(history)
         ratio = None
         if red is not None and not pd.isna(row.baseline_midpoint):
-            ratio = pace_ratio(1 - red, row.baseline_midpoint.date(),
-                               quarter_midpoint(quarter), target)
+            ratio = pace_ratio(
+                1 - red, row.baseline_midpoint.date(), quarter_midpoint(quarter), target
+            )
         projected = _projection(trend, target)
-        rows.append({
-            "group": row.group,
-            "as_of": as_of,
-            "current_period": quarter,
-            "reduction": red,
-            "rate_index": _number(row.rate_index),
-            "coverage_share": _number(row.coverage_share),
-            "units_in_panel": int(row.units_in_panel) if not pd.isna(row.units_in_panel) else 0,
-            "units_with_baseline": (
-                int(row.units_with_baseline) if not pd.isna(row.units_with_baseline) else 0),
-            "platforms_in_panel": (
-                int(row.platforms_in_panel) if not pd.isna(row.platforms_in_panel) else 0),
-            "target_name": target.name,
-            "target_reduction": target.reduction,
-            "deadline": target.deadline,
-            "progress": None if red is None else red / target.reduction,
-            "pace_ratio": ratio,
-            "status": status_of(red, ratio, as_of, target) if as_of else "insufficient_data",
-            **projected,
-            "cumulative_actions": int(cumulative.get(row.group, 0) or 0),
-        })
-    columns = ["group", "as_of", "current_period", "reduction", "rate_index", "coverage_share",
-               "units_in_panel", "units_with_baseline", "platforms_in_panel", "target_name",
-               "target_reduction", "deadline", "progress", "pace_ratio", "status",
-               "projected_reduction_at_deadline", "projected_reduction_low",
-               "projected_reduction_high", "projected_target_date", "cumulative_actions"]
+        rows.append(
+            {
+                "group": row.group,
+                "as_of": as_of,
+                "current_period": quarter,
+                "reduction": red,
+                "rate_index": _number(row.rate_index),
+                "coverage_share": _number(row.coverage_share),
+                "units_in_panel": int(row.units_in_panel) if not pd.isna(row.units_in_panel) else 0,
+                "units_with_baseline": (
+                    int(row.units_with_baseline) if not pd.isna(row.units_with_baseline) else 0
+                ),
+                "platforms_in_panel": (
+                    int(row.platforms_in_panel) if not pd.isna(row.platforms_in_panel) else 0
+                ),
+                "target_name": target.name,
+                "target_reduction": target.reduction,
+                "deadline": target.deadline,
+                "progress": None if red is None else red / target.reduction,
+                "pace_ratio": ratio,
+                "status": status_of(red, ratio, as_of, target) if as_of else "insufficient_data",
+                **projected,
+                "cumulative_actions": int(cumulative.get(row.group, 0) or 0),
+            }
+        )
+    columns = [
+        "group",
+        "as_of",
+        "current_period",
+        "reduction",
+        "rate_index",
+        "coverage_share",
+        "units_in_panel",
+        "units_with_baseline",
+        "platforms_in_panel",
+        "target_name",
+        "target_reduction",
+        "deadline",
+        "progress",
+        "pace_ratio",
+        "status",
+        "projected_reduction_at_deadline",
+        "projected_reduction_low",
+        "projected_reduction_high",
+        "projected_target_date",
+        "cumulative_actions",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
 def _projection(trend: Trend | None, target: Target) -> dict:
     if trend is None:
-        return {"projected_reduction_at_deadline": None, "projected_reduction_low": None,
-                "projected_reduction_high": None, "projected_target_date": None}
+        return {
+            "projected_reduction_at_deadline": None,
+            "projected_reduction_low": None,
+            "projected_reduction_high": None,
+            "projected_target_date": None,
+        }
     centre, low, high = trend.index_at(target.deadline)
     return {
         "projected_reduction_at_deadline": 1 - centre,
@@ -211,9 +234,20 @@ def projection(
         path.insert(0, "group", group)
         frames.append(path)
     if not frames:
-        return pd.DataFrame(columns=["group", "period", "date", "fitted_index", "index_low",
-                                     "index_high", "fitted_reduction", "reduction_low",
-                                     "reduction_high", "is_projection"])
+        return pd.DataFrame(
+            columns=[
+                "group",
+                "period",
+                "date",
+                "fitted_index",
+                "index_low",
+                "index_high",
+                "fitted_reduction",
+                "reduction_low",
+                "reduction_high",
+                "is_projection",
+            ]
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -105,10 +105,18 @@ def trend_path(trend: Trend, quarters: list[str]) -> pd.DataFrame:
     for q in quarters:
         mid = quarter_midpoint(q)
         centre, low, high = trend.index_at(mid)
-        rows.append((q, mid, centre, low, high, 1 - centre, 1 - high, 1 - low,
-                     mid > trend.last))
+        rows.append((q, mid, centre, low, high, 1 - centre, 1 - high, 1 - low, mid > trend.last))
     return pd.DataFrame(
         rows,
-        columns=["period", "date", "fitted_index", "index_low", "index_high",
-                 "fitted_reduction", "reduction_low", "reduction_high", "is_projection"],
+        columns=[
+            "period",
+            "date",
+            "fitted_index",
+            "index_low",
+            "index_high",
+            "fitted_reduction",
+            "reduction_low",
+            "reduction_high",
+            "is_projection",
+        ],
     )

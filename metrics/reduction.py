@@ -62,9 +62,7 @@ def current_quarter(series: pd.DataFrame, filters: Filters) -> str | None:
     return series["period"].max() if not series.empty else None
 
 
-def latest(
-    series: pd.DataFrame, filters: Filters, groups: list[str] | None = None
-) -> pd.DataFrame:
+def latest(series: pd.DataFrame, filters: Filters, groups: list[str] | None = None) -> pd.DataFrame:
     """The rows of ``series`` for the current quarter, one per group (empty where missing)."""
     quarter = current_quarter(series, filters)
     names = groups if groups is not None else sorted(series["group"].unique())

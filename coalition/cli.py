@@ -1,0 +1,318 @@
+"""The ``coalition`` command: everything the pages do with data, in batch.
+
+Each command is a thin adapter: parse options, call the storage or metrics layer, print.
+The database is ``--db PATH``, else ``$COALITION_DB``, else ``data/coalition.duckdb``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import sys
+from functools import wraps
+
+import click
+import pandas as pd
+
+import metrics
+from coalition import export as exporting
+from coalition import store
+from coalition.db import Database, DatabaseBusy, DatabaseNotInitialised
+
+BY_CHOICES = {
+    "platform": "platform",
+    "species": "species_group",
+    "region": "region",
+    "subregion": "subregion",
+    "country": "country",
+    "partner": "partner",
+    "sector": "sector",
+}
+
+
+def db_option(command):
+    """Give a command the ``--db`` option and turn database errors into clear messages."""
+
+    @click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Database file (default: $COALITION_DB, else data/coalition.duckdb).",
+    )
+    @wraps(command)
+    def wrapper(*args, db_path=None, **kwargs):
+        try:
+            return command(*args, db=Database(db_path), **kwargs)
+        except (DatabaseBusy, DatabaseNotInitialised, store.StoreError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coalition-tracker")
+def cli() -> None:
+    """Coalition Progress Tracker: submissions, indicators and progress toward the
+    coalition's target to cut wildlife trafficking online."""
+
+
+@cli.command()
+@db_option
+def init(db: Database) -> None:
+    """Create the database with its reference data (species groups, countries, periods)."""
+    store.init(db)
+    click.echo(f"Initialised {db.path}.")
+
+
+@cli.command()
+@click.option("--seed", default=2018, show_default=True, help="Random seed of the demo data.")
+@click.option("--force", is_flag=True, help="Replace an existing database file.")
+@db_option
+def demo(db: Database, seed: int, force: bool) -> None:
+    """Load the synthetic demo dataset (fictional partners, seeded and reproducible)."""
+    from coalition.demo import load_demo
+
+    if db.exists and store.is_initialised(db):
+        with db.read() as cur:
+            has_partners = cur.execute("SELECT count(*) FROM partners").fetchone()[0] > 0
+        if has_partners and not force:
+            raise click.ClickException(
+                f"{db.path} already holds data. Use --force to replace it with the demo, "
+                "or --db to choose another file."
+            )
+        if force:
+            db.path.unlink()
+            db.path.with_name(db.path.name + ".wal").unlink(missing_ok=True)
+    summary = load_demo(db, seed=seed)
+    click.echo(
+        f"Loaded synthetic demo data into {db.path}: {summary.get('partners')} partners, "
+        f"{summary.get('platforms')} platforms, {summary.get('records')} records."
+    )
+
+
+@cli.group()
+def partner() -> None:
+    """Manage partner companies."""
+
+
+def _month(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}", value):
+        raise click.BadParameter(f"{value!r} is not a month: use YYYY-MM, e.g. 2019-08.")
+    try:
+        return dt.date(int(value[:4]), int(value[5:]), 1)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a month: use YYYY-MM.") from exc
+
+
+@partner.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="The company's name.")
+@click.option("--sector", required=True, type=click.Choice(store.SECTORS), help="Its sector.")
+@click.option("--joined", default=None, help="Month it joined, YYYY-MM (default: this month).")
+@click.option("--platform", "platforms", multiple=True, help="A platform it runs (repeatable).")
+@click.option("--consent", is_flag=True, help="It consents to be named in public figures.")
+@db_option
+def partner_add(
+    db: Database,
+    slug: str,
+    name: str,
+    sector: str,
+    joined: str | None,
+    platforms: tuple[str, ...],
+    consent: bool,
+) -> None:
+    """Register a partner company SLUG and its platforms."""
+    joined_on = _month(joined) or dt.date.today().replace(day=1)
+    if not store.is_initialised(db):
+        store.init(db)
+    with db.write() as cur:
+        store.add_partner(
+            cur,
+            slug,
+            name,
+            sector,
+            joined_on,
+            consent_to_name=consent,
+            platforms=tuple((p, "other") for p in platforms),
+        )
+    click.echo(f"Added partner {slug} with {len(platforms)} platform(s).")
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(exporting.FORMATS),
+    default="csv",
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file (default: standard output).",
+)
+@db_option
+def export_command(db: Database, fmt: str, out: str | None) -> None:
+    """Write the current (not superseded) records with the canonical columns."""
+    with db.read() as cur:
+        frame = exporting.current_records(cur)
+    if out:
+        with open(out, "wb") as fh:
+            exporting.write(frame, fmt, fh)
+        click.echo(f"Wrote {len(frame)} records to {out}.", err=True)
+    else:
+        exporting.write(frame, fmt, sys.stdout.buffer)
+
+
+def _filters(period_from, period_to, partners, sectors, species, regions, include_submitted):
+    try:
+        filters = metrics.Filters(
+            period_from=period_from,
+            period_to=period_to,
+            partners=tuple(partners),
+            sectors=tuple(sectors),
+            species_groups=tuple(species),
+            regions=tuple(regions),
+            include_submitted=include_submitted,
+        )
+        filters.params()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return filters
+
+
+def _plain(value):
+    """A value as JSON wants it: None for missing, ISO text for dates, floats and ints."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NaT or (not isinstance(value, str | bool) and pd.isna(value)):
+        return None
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()[:10]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+PROGRESS_KEYS = {
+    "group": "group",
+    "as_of": "as_of",
+    "current_period": "current_period",
+    "reduction": "reduction",
+    "target_reduction": "target",
+    "target_name": "target_name",
+    "deadline": "deadline",
+    "progress": "progress",
+    "status": "status",
+    "pace_ratio": "pace_ratio",
+    "projected_reduction_at_deadline": "projected_reduction_at_deadline",
+    "projected_reduction_low": "projected_reduction_low",
+    "projected_reduction_high": "projected_reduction_high",
+    "projected_target_date": "projected_target_date",
+    "cumulative_actions": "cumulative_actions",
+    "coverage_share": "coverage",
+    "units_in_panel": "units_in_panel",
+    "units_with_baseline": "units_with_baseline",
+    "platforms_in_panel": "platforms_in_panel",
+}
+
+
+def progress_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows of :func:`metrics.progress` with the keys of ``coalition progress --json``."""
+    return [
+        {key: _plain(row[col]) for col, key in PROGRESS_KEYS.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+@cli.command("progress")
+@click.option(
+    "--by",
+    type=click.Choice(sorted(BY_CHOICES)),
+    default=None,
+    help="One figure per group instead of one for the coalition.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--from",
+    "period_from",
+    default=None,
+    help="First period listed (YYYY-MM or YYYY-Qn).",
+)
+@click.option(
+    "--to",
+    "period_to",
+    default=None,
+    help="Figures as of the end of this period (default: the latest data).",
+)
+@click.option("--target", "target_name", default=None, help="Name of a configured target.")
+@click.option("--partner", "partners", multiple=True, help="Only this partner (repeatable).")
+@click.option("--sector", "sectors", multiple=True, type=click.Choice(store.SECTORS))
+@click.option("--species", multiple=True, help="Only this species group slug (repeatable).")
+@click.option("--region", "regions", multiple=True, help="Only this UN M49 region or subregion.")
+@click.option("--include-submitted", is_flag=True, help="Count submissions not yet accepted.")
+@db_option
+def progress_command(
+    db: Database,
+    by,
+    as_json,
+    period_from,
+    period_to,
+    target_name,
+    partners,
+    sectors,
+    species,
+    regions,
+    include_submitted,
+) -> None:
+    """Progress toward the reduction target, as of the end of the period range."""
+    filters = _filters(
+        period_from, period_to, partners, sectors, species, regions, include_submitted
+    )
+    with db.read() as cur:
+        target = None
+        if target_name:
+            found = [t for t in metrics.targets(cur) if t.name == target_name]
+            if not found:
+                names = ", ".join(t.name for t in metrics.targets(cur))
+                raise click.BadParameter(f"No target named {target_name!r}; known: {names}.")
+            target = found[0]
+        frame = metrics.progress(cur, filters, by=BY_CHOICES.get(by), target=target)
+        synthetic = store.is_synthetic(cur)
+    rows = progress_records(frame)
+    if as_json:
+        payload = rows if by else (rows[0] if rows else {})
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if synthetic:
+        click.echo("Synthetic demo data — not real coalition figures.\n")
+    for row in rows:
+        label = row["group"] if by else "Coalition"
+        click.echo(
+            f"{label}: reduction {_percent(row['reduction'])} vs baseline as of "
+            f"{row['as_of']} ({row['current_period']}); target {_percent(row['target'])} by "
+            f"{row['deadline']}; progress {_percent(row['progress'])}; status "
+            f"{row['status'].replace('_', ' ')}; projected at deadline "
+            f"{_percent(row['projected_reduction_at_deadline'])}; coverage "
+            f"{_percent(row['coverage'])} of baseline volume ({row['units_in_panel']} units); "
+            f"cumulative actions {row['cumulative_actions']:,}."
+        )
+
+
+def main() -> None:
+    cli(prog_name="coalition")
+
+
+if __name__ == "__main__":
+    main()
