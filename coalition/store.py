@@ -111,12 +111,22 @@ def add_platform(
     ).fetchone()[0]
 
 
+# A row is superseded by a newer submission's row for the same platform and an overlapping
+# period (a month resubmitted over a quarter, or the reverse, would otherwise count twice).
 SUPERSEDE_OLDER_ROWS = """
 UPDATE records SET superseded_by = $new
 WHERE superseded_by IS NULL
   AND submission_id <> $new
-  AND (platform_id, period) IN (
-      SELECT DISTINCT platform_id, period FROM records WHERE submission_id = $new)
+  AND id IN (
+      SELECT old.id
+      FROM records AS old
+      JOIN periods AS op ON op.period = old.period
+      JOIN (SELECT DISTINCT r.platform_id, p.start_date, p.end_date
+            FROM records AS r JOIN periods AS p ON p.period = r.period
+            WHERE r.submission_id = $new) AS n
+        ON n.platform_id = old.platform_id
+       AND op.start_date <= n.end_date AND n.start_date <= op.end_date
+      WHERE old.superseded_by IS NULL AND old.submission_id <> $new)
 """
 
 MARK_FULLY_SUPERSEDED = """
@@ -151,8 +161,8 @@ def add_submission(
     file_name: str | None = None,
     file_sha256: str | None = None,
 ) -> int:
-    """Store one submission and its rows; rows for a platform and period that were stored
-    before are marked as superseded by it (kept for history). Returns the submission id.
+    """Store one submission and its rows; rows stored before for the same platform and an
+    overlapping period are marked as superseded by it (kept for history). Returns its id.
 
     ``records`` has the columns of ``RECORD_COLUMNS`` with normalised values (platform name,
     period key, species slug, ISO alpha-3 or empty). Run inside ``Database.write()`` so that a

@@ -23,7 +23,8 @@ def actions(
     total since the first record, including periods before the chosen range), and the number of
     partners and platforms that reported anything. ``grain`` is ``"month"``, ``"quarter"`` or
     ``"year"`` (a quarterly figure is placed at its quarter's last month when shown by month),
-    or ``None`` for one total over the chosen range.
+    or ``None`` for one row per group: the counts over the chosen range, and
+    ``cumulative_actions`` still the running total since the first record.
     """
     return run(con, "actions", filters.params(by, grain))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -124,7 +124,7 @@ def progress(
     series = reduction_series(con, filters, by=by, whole_history=True)
     quarter = current_quarter(series, filters)
     as_of = _as_of(filters, quarter)
-    totals = actions(con, replace(filters, period_from=None), by=by, grain=None)
+    totals = actions(con, filters, by=by, grain=None)
     cumulative = dict(zip(totals["group"], totals["cumulative_actions"], strict=True))
     # every group with data gets a row, also one with no baseline yet (insufficient data)
     groups = sorted(set(series["group"]) | set(cumulative)) or ([] if by else ["All"])

@@ -214,3 +214,15 @@ def test_missing_database_is_a_clear_error(tmp_path):
 def test_db_from_environment(small_db, monkeypatch):
     monkeypatch.setenv("COALITION_DB", str(small_db.path))
     assert json.loads(run("progress", "--json"))["cumulative_actions"] == 213
+
+
+def test_demo_refuses_to_overwrite_data_unless_forced(small_db):
+    refused = CliRunner().invoke(cli, ["demo", "--db", str(small_db.path)])
+    assert refused.exit_code == 1 and "--force" in refused.output
+    with small_db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM partners").fetchone()[0] == 1
+    out = run("demo", "--force", "--db", str(small_db.path))
+    assert "47 partners" in out
+    with small_db.read() as cur:
+        assert store.is_synthetic(cur)
+        assert cur.execute("SELECT count(*) FROM partners WHERE slug = 'acme'").fetchone()[0] == 0

@@ -1,20 +1,32 @@
 -- Actions (listings removed + listings blocked) per group and period, with the running total
--- since the first record. Periods before $from_bucket count toward the running total but are
--- not listed.
+-- since the first record. Periods before the range count toward the running total but are not
+-- listed; with grain 'total' the counts are the range's and the running total is all to date.
 WITH
 --@scope
 , per_period AS (
     SELECT
         grp,
         bucket AS period,
-        sum(listings_removed) AS listings_removed,
-        sum(listings_blocked) AS listings_blocked,
-        coalesce(sum(listings_removed), 0) + coalesce(sum(listings_blocked), 0) AS actions,
-        count(DISTINCT partner) AS partners_reporting,
-        count(DISTINCT platform_id) AS platforms_reporting
+        ($grain <> 'total' OR $from_date IS NULL OR start_date >= $from_date) AS in_range,
+        listings_removed,
+        listings_blocked,
+        partner,
+        platform_id
     FROM scoped
-    WHERE $grain <> 'total' OR $from_date IS NULL OR start_date >= $from_date
-    GROUP BY grp, bucket
+),
+totals AS (
+    SELECT
+        grp,
+        period,
+        sum(listings_removed) FILTER (WHERE in_range) AS listings_removed,
+        sum(listings_blocked) FILTER (WHERE in_range) AS listings_blocked,
+        coalesce(sum(listings_removed) FILTER (WHERE in_range), 0)
+            + coalesce(sum(listings_blocked) FILTER (WHERE in_range), 0) AS actions,
+        coalesce(sum(listings_removed), 0) + coalesce(sum(listings_blocked), 0) AS all_actions,
+        count(DISTINCT partner) FILTER (WHERE in_range) AS partners_reporting,
+        count(DISTINCT platform_id) FILTER (WHERE in_range) AS platforms_reporting
+    FROM per_period
+    GROUP BY grp, period
 )
 SELECT
     grp AS "group",
@@ -22,9 +34,9 @@ SELECT
     listings_removed,
     listings_blocked,
     actions,
-    sum(actions) OVER (PARTITION BY grp ORDER BY period) AS cumulative_actions,
+    sum(all_actions) OVER (PARTITION BY grp ORDER BY period) AS cumulative_actions,
     partners_reporting,
     platforms_reporting
-FROM per_period
+FROM totals
 QUALIFY $from_bucket IS NULL OR period >= $from_bucket
 ORDER BY "group", period
