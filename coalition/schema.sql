@@ -83,7 +83,9 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE SEQUENCE IF NOT EXISTS record_id_seq START 1;
 -- One row = partner x platform x period x species group x country. A NULL count means
 -- "not reported", which is not 0. superseded_by points at the submission that replaced the row;
--- superseded rows stay for history and can be restored.
+-- superseded rows stay for history and can be restored. A submission supersedes older rows
+-- when it is accepted; while it awaits review the accepted rows it would replace point at it
+-- through replaced_by_pending, so that "include submitted" shows the pending figures instead.
 CREATE TABLE IF NOT EXISTS records (
     id                BIGINT PRIMARY KEY DEFAULT nextval('record_id_seq'),
     submission_id     INTEGER NOT NULL REFERENCES submissions (id),
@@ -100,6 +102,8 @@ CREATE TABLE IF NOT EXISTS records (
     search_effort     BIGINT CHECK (search_effort >= 0),
     notes             TEXT,
     superseded_by     INTEGER,
+    -- set while a submission awaiting review would replace this (accepted) row
+    replaced_by_pending INTEGER,
     CHECK (coalesce(listings_removed, listings_blocked, accounts_actioned, reports_received,
                     listings_detected, search_effort) IS NOT NULL)
 );
@@ -150,7 +154,8 @@ SELECT
     r.accounts_actioned,
     r.reports_received,
     r.listings_detected,
-    r.search_effort
+    r.search_effort,
+    r.replaced_by_pending
 FROM records AS r
 JOIN submissions AS s ON s.id = r.submission_id
 JOIN platforms AS pl ON pl.id = r.platform_id

@@ -6,6 +6,7 @@ transaction holds; functions that read take any cursor.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -111,22 +112,30 @@ def add_platform(
     ).fetchone()[0]
 
 
-# A row is superseded by a newer submission's row for the same platform and an overlapping
-# period (a month resubmitted over a quarter, or the reverse, would otherwise count twice).
-SUPERSEDE_OLDER_ROWS = """
-UPDATE records SET superseded_by = $new
-WHERE superseded_by IS NULL
-  AND submission_id <> $new
-  AND id IN (
-      SELECT old.id
-      FROM records AS old
-      JOIN periods AS op ON op.period = old.period
-      JOIN (SELECT DISTINCT r.platform_id, p.start_date, p.end_date
-            FROM records AS r JOIN periods AS p ON p.period = r.period
-            WHERE r.submission_id = $new) AS n
-        ON n.platform_id = old.platform_id
-       AND op.start_date <= n.end_date AND n.start_date <= op.end_date
-      WHERE old.superseded_by IS NULL AND old.submission_id <> $new)
+# The current rows that a submission's rows cover: same platform, overlapping period (a month
+# resubmitted over a quarter, or the reverse, would otherwise count twice), sent earlier.
+OVERLAPPED_ROWS = """
+SELECT old.id
+FROM records AS old
+JOIN submissions AS os ON os.id = old.submission_id
+JOIN periods AS op ON op.period = old.period
+JOIN (SELECT DISTINCT r.platform_id, p.start_date, p.end_date
+      FROM records AS r JOIN periods AS p ON p.period = r.period
+      WHERE r.submission_id = $new) AS n
+  ON n.platform_id = old.platform_id
+ AND op.start_date <= n.end_date AND n.start_date <= op.end_date
+WHERE old.superseded_by IS NULL AND old.submission_id < $new
+  AND list_contains($statuses, os.status)
+"""
+
+SUPERSEDE_OLDER_ROWS = f"""
+UPDATE records SET superseded_by = $new, replaced_by_pending = NULL
+WHERE id IN ({OVERLAPPED_ROWS})
+"""
+
+MARK_PENDING_REPLACEMENT = f"""
+UPDATE records SET replaced_by_pending = $new
+WHERE id IN ({OVERLAPPED_ROWS})
 """
 
 MARK_FULLY_SUPERSEDED = """
@@ -161,8 +170,12 @@ def add_submission(
     file_name: str | None = None,
     file_sha256: str | None = None,
 ) -> int:
-    """Store one submission and its rows; rows stored before for the same platform and an
-    overlapping period are marked as superseded by it (kept for history). Returns its id.
+    """Store one submission and its rows; returns its id.
+
+    Rows stored earlier for the same platform and an overlapping period are superseded (kept
+    for history) when this submission is accepted — at once for ``status="accepted"``, else
+    by :func:`review_submission`. Until then they stay in the figures, marked as replaced by a
+    pending submission for views that include submitted data.
 
     ``records`` has the columns of ``RECORD_COLUMNS`` with normalised values (platform name,
     period key, species slug, ISO alpha-3 or empty). Run inside ``Database.write()`` so that a
@@ -190,7 +203,10 @@ def add_submission(
     try:
         cur.execute(INSERT_RECORDS, {"submission": submission, "partner": partner})
     finally:
-        cur.unregister("new_records")
+        # after a failed INSERT the transaction is aborted and unregistering fails too; the
+        # INSERT's own error is the one worth reporting
+        with contextlib.suppress(duckdb.Error):
+            cur.unregister("new_records")
     stored = cur.execute(
         "SELECT count(*) FROM records WHERE submission_id = ?", [submission]
     ).fetchone()[0]
@@ -205,9 +221,49 @@ def add_submission(
             f"{len(frame) - stored} row(s) name a platform that is not registered for "
             f"{partner!r} (known: {', '.join(known) or 'none'}). Nothing was stored."
         )
-    cur.execute(SUPERSEDE_OLDER_ROWS, {"new": submission})
-    cur.execute(MARK_FULLY_SUPERSEDED, {"new": submission})
+    if status == "accepted":
+        _supersede(cur, submission, ["accepted", "submitted"])
+    elif status == "submitted":
+        # an earlier submission still awaiting review is obsolete at once; accepted figures
+        # stay until this one is accepted
+        _supersede(cur, submission, ["submitted"])
+        cur.execute(MARK_PENDING_REPLACEMENT, {"new": submission, "statuses": ["accepted"]})
     return submission
+
+
+def _supersede(cur: duckdb.DuckDBPyConnection, submission: int, statuses: list[str]) -> None:
+    cur.execute(SUPERSEDE_OLDER_ROWS, {"new": submission, "statuses": statuses})
+    cur.execute(MARK_FULLY_SUPERSEDED, {"new": submission})
+
+
+def review_submission(
+    cur: duckdb.DuckDBPyConnection,
+    submission: int,
+    decision: str,
+    *,
+    reviewed_by: str,
+    comment: str | None = None,
+    reviewed_at: dt.datetime | None = None,
+) -> None:
+    """Accept a submission (its rows then supersede the older rows they cover) or return it to
+    the partner with a comment (the accepted figures it would have replaced stay)."""
+    if decision not in ("accepted", "returned"):
+        raise StoreError(f"A review accepts or returns a submission, not {decision!r}.")
+    row = cur.execute("SELECT status FROM submissions WHERE id = ?", [submission]).fetchone()
+    if row is None:
+        raise StoreError(f"There is no submission {submission}.")
+    if row[0] != "submitted":
+        raise StoreError(f"Submission {submission} is {row[0]}; only a submitted one is reviewed.")
+    cur.execute(
+        "UPDATE submissions SET status = ?, reviewed_by = ?, reviewed_at = ?, review_comment = ? "
+        "WHERE id = ?",
+        [decision, reviewed_by, reviewed_at or dt.datetime.now(), comment, submission],
+    )
+    cur.execute(
+        "UPDATE records SET replaced_by_pending = NULL WHERE replaced_by_pending = ?", [submission]
+    )
+    if decision == "accepted":
+        _supersede(cur, submission, ["accepted", "submitted"])
 
 
 # --- Lists for filters and forms -----------------------------------------------------------

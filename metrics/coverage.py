@@ -25,14 +25,21 @@ def reporting_coverage(
     period ended. ``reporting_share`` = partners reporting / partners expected.
 
     Expected counts exist for the coalition as a whole and by partner, sector or platform; for
-    a breakdown by species group or region only who reported is known, so the expected columns
-    are empty.
+    a breakdown by (or a filter on) species group, region or country only who reported is
+    known, so the expected columns are empty.
     """
     params = filters.params(by, grain)
     row = con.execute("SELECT value FROM meta WHERE key = 'submission_due_days'").fetchone()
     params["due_days"] = int(row[0]) if row else DEFAULT_DUE_DAYS
     frame = run(con, "coverage", params)
-    if by not in EXPECTED_BREAKDOWNS:
+    # Who was expected to report a species group, region or country is unknown: a partner
+    # that reported other species is not missing.
+    if (
+        by not in EXPECTED_BREAKDOWNS
+        or filters.species_groups
+        or filters.regions
+        or (filters.countries)
+    ):
         frame = frame[frame["partners_reporting"] > 0].copy()
         for col in (
             "partners_expected",

@@ -72,7 +72,7 @@ def status_of(reduction: float | None, ratio: float | None, as_of: dt.date, targ
         return "insufficient_data"
     if reduction >= target.reduction:
         return "achieved"
-    if as_of > target.deadline:
+    if as_of >= target.deadline:
         return "missed"
     if ratio is None:
         return "insufficient_data"
@@ -114,8 +114,9 @@ def progress(
       ``projected_target_date`` is when that line reaches the target (empty if it never does).
     * ``pace_ratio``: the pace of decline since the baseline over the pace needed to reach the
       target on time (see :func:`pace_ratio`).
-    * ``status``: ``achieved`` (reduction ≥ target); ``missed`` (the deadline passed short of
-      it); otherwise by pace ratio ``on_track`` (≥ 0.95), ``acceleration_needed`` (0.60–0.95),
+    * ``status``: ``achieved`` (reduction ≥ target); ``missed`` (the deadline came, short of
+      it — a figure as of the deadline itself is judged against the target, not by pace);
+      otherwise by pace ratio ``on_track`` (≥ 0.95), ``acceleration_needed`` (0.60–0.95),
       ``limited_progress`` (0–0.60), ``deterioration`` (< 0); ``insufficient_data`` when
       there is no matched panel for the quarter.
     * ``cumulative_actions``: removed + blocked since the first record, to the end of the range.

@@ -36,12 +36,19 @@ expected AS (
     FROM members
     GROUP BY period, grp
 ),
+uploads AS (
+    -- when figures for a platform and period first arrived, in any submission, even one that
+    -- a correction superseded later: a late correction does not make an on-time report late
+    SELECT r.platform_id, r.period, min(sub.uploaded_at) AS first_uploaded
+    FROM records AS r
+    JOIN submissions AS sub ON sub.id = r.submission_id
+    GROUP BY r.platform_id, r.period
+),
 first_upload AS (
-    -- when each partner first sent rows (still current) for each reported period
     SELECT s.grp, s.bucket AS period, s.partner, s.platform_id, s.period AS reported_period,
-           min(sub.uploaded_at) AS first_uploaded, any_value(s.end_date) AS period_end
+           min(u.first_uploaded) AS first_uploaded, any_value(s.end_date) AS period_end
     FROM scoped AS s
-    JOIN submissions AS sub ON sub.id = s.submission_id
+    JOIN uploads AS u ON u.platform_id = s.platform_id AND u.period = s.period
     WHERE $from_date IS NULL OR s.start_date >= $from_date
     GROUP BY ALL
 ),
@@ -52,7 +59,8 @@ reporting AS (
         count(DISTINCT partner) AS partners_reporting,
         count(DISTINCT platform_id) AS platforms_reporting,
         count(DISTINCT partner) FILTER (
-            WHERE first_uploaded > period_end + to_days(CAST($due_days AS INTEGER))
+            -- late: uploaded after the whole of the due day (period end + due days)
+            WHERE CAST(first_uploaded AS DATE) > period_end + to_days(CAST($due_days AS INTEGER))
         ) AS partners_late
     FROM first_upload
     GROUP BY period, grp

@@ -8,10 +8,10 @@ WITH
     SELECT
         f.platform_id,
         f.quarter,
-        sum(f.listings_detected) AS detected,
         sum(f.search_effort) AS effort
     FROM facts AS f
     WHERE (f.status = 'accepted' OR ($include_submitted AND f.status = 'submitted'))
+      AND NOT ($include_submitted AND f.replaced_by_pending IS NOT NULL)
       AND f.listings_detected IS NOT NULL
       AND ($to_date IS NULL OR f.end_date <= $to_date)
     GROUP BY f.platform_id, f.quarter
@@ -48,7 +48,8 @@ unit_quarters AS (
         s.platform_id,
         s.grp,
         s.quarter,
-        sum(s.listings_detected) AS detected,
+        sum(s.listings_detected) AS detected_all,
+        sum(s.listings_detected) FILTER (WHERE s.search_effort IS NOT NULL) AS detected_with_effort,
         sum(s.search_effort) AS effort,
         least(3, count(DISTINCT s.period) FILTER (WHERE s.period_kind = 'month')
                  + 3 * count(DISTINCT s.period) FILTER (WHERE s.period_kind = 'quarter'))
@@ -62,7 +63,9 @@ unit_rates AS (
         u.platform_id,
         u.grp,
         u.quarter,
-        u.detected,
+        -- a platform that reports effort is measured on the rows that report both counts
+        CASE WHEN e.reports_effort THEN u.detected_with_effort ELSE u.detected_all END
+            AS detected,
         CASE WHEN e.reports_effort THEN u.effort ELSE u.months END AS exposure
     FROM unit_quarters AS u
     JOIN platform_effort AS e ON e.platform_id = u.platform_id
@@ -81,6 +84,7 @@ unit_baselines AS (
     JOIN periods AS fq ON fq.period = w.first_quarter
     JOIN periods AS lq ON lq.period = w.last_quarter
     WHERE r.quarter BETWEEN w.first_quarter AND w.last_quarter AND r.exposure > 0
+      AND r.detected IS NOT NULL
     GROUP BY r.platform_id, r.grp, w.last_quarter
     -- nothing detected at baseline leaves nothing to reduce: such a unit cannot be in a panel
     HAVING sum(r.detected) > 0
@@ -99,7 +103,7 @@ panel AS (
     FROM eligible AS e
     JOIN unit_rates AS r
       ON r.platform_id = e.platform_id AND r.grp = e.grp AND r.quarter = e.quarter
-    WHERE r.exposure > 0
+    WHERE r.exposure > 0 AND r.detected IS NOT NULL
 )
 SELECT
     e.grp AS "group",
@@ -114,8 +118,8 @@ SELECT
         / sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) AS rate_index,
     1 - sum(p.rate * e.base_exposure)
         / sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) AS reduction,
-    sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) / sum(e.base_detected)
-        AS coverage_share,
+    coalesce(sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL), 0)
+        / sum(e.base_detected) AS coverage_share,
     make_timestamp(CAST(1e6 * sum(e.base_detected * e.base_midpoint)
         FILTER (WHERE p.platform_id IS NOT NULL)
         / sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) AS BIGINT))

@@ -20,6 +20,7 @@ scoped AS (
         END AS bucket
     FROM facts AS f
     WHERE (f.status = 'accepted' OR ($include_submitted AND f.status = 'submitted'))
+      AND NOT ($include_submitted AND f.replaced_by_pending IS NOT NULL)
       AND ($partners IS NULL OR list_contains($partners, f.partner))
       AND ($platforms IS NULL OR list_contains($platforms, f.platform))
       AND ($species IS NULL OR list_contains($species, f.species_group))
