@@ -1,0 +1,77 @@
+"""Fixtures for the app tests: the sample database (see ``sample_db.py``) and an ``AppTest`` of
+``app.py`` pointed at a database through ``COALITION_DB``, with Streamlit's caches cleared."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from coalition import store
+from coalition.db import Database, set_meta
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def _load_sample_db():
+    # by path: tests/ is not a package, and the browser test loads the same file the same way
+    spec = importlib.util.spec_from_file_location(
+        "sample_db", Path(__file__).with_name("sample_db.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+sample_db = _load_sample_db()
+
+
+@pytest.fixture(scope="session")
+def sample_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    sample_db.build(path)
+    return path
+
+
+@pytest.fixture
+def sample(sample_file: Path, tmp_path: Path) -> Database:
+    """A fresh copy of the sample database, for a test to read or change."""
+    path = tmp_path / "coalition.duckdb"
+    shutil.copyfile(sample_file, path)
+    return Database(path)
+
+
+@pytest.fixture
+def synthetic(sample: Database) -> Database:
+    """The sample database marked as synthetic demo data."""
+    with sample.write() as cur:
+        set_meta(cur, "synthetic", "1")
+    return sample
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Database:
+    """An initialised database without any partner or record."""
+    db = Database(tmp_path / "empty.duckdb")
+    store.init(db)
+    return db
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Database | Path], AppTest]]:
+    """``app(db)``: a fresh, not yet run ``AppTest`` of app.py reading ``db``."""
+
+    def make(db: Database | Path) -> AppTest:
+        monkeypatch.setenv("COALITION_DB", str(db.path if isinstance(db, Database) else db))
+        return AppTest.from_file(APP, default_timeout=60)
+
+    st.cache_data.clear()
+    yield make
+    st.cache_data.clear()
