@@ -22,7 +22,8 @@ def reporting_coverage(
     members (had joined by the period's end) and so were expected to report, how many did
     report, how many are missing, and how many reported late — their first upload for the
     period came more than the due time (45 days unless the secretariat set another) after the
-    period ended. ``reporting_share`` = partners reporting / partners expected.
+    end of the period's quarter (partners report quarterly, so a month's figures are due with
+    its quarter's). ``reporting_share`` = partners reporting / partners expected.
 
     Expected counts exist for the coalition as a whole and by partner, sector or platform; for
     a breakdown by (or a filter on) species group, region or country only who reported is

@@ -311,12 +311,16 @@ def test_proactive_share_rises(cur):
 
 
 def test_progress_by_platform_shows_a_mix_of_statuses(cur):
-    status = metrics.progress(cur, Filters(period_to="2020-12"), by="platform")["status"]
+    # a quarter before the deadline: statuses by pace
+    status = metrics.progress(cur, Filters(period_to="2020-09"), by="platform")["status"]
     found = set(status)
     assert found & {"achieved", "on_track"}
     assert found & {"acceleration_needed", "limited_progress", "deterioration"}
     assert "insufficient_data" in found
     assert "missed" not in found
+    # at the deadline itself each platform has met the target or missed it
+    at_deadline = metrics.progress(cur, Filters(period_to="2020-12"), by="platform")["status"]
+    assert set(at_deadline) == {"achieved", "missed", "insufficient_data"}
 
 
 def test_the_database_is_marked_synthetic(cur):

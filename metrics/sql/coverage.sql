@@ -46,9 +46,11 @@ uploads AS (
 ),
 first_upload AS (
     SELECT s.grp, s.bucket AS period, s.partner, s.platform_id, s.period AS reported_period,
-           min(u.first_uploaded) AS first_uploaded, any_value(s.end_date) AS period_end
+           -- partners report quarterly: a month's figures are due with its quarter's
+           min(u.first_uploaded) AS first_uploaded, any_value(q.end_date) AS period_end
     FROM scoped AS s
     JOIN uploads AS u ON u.platform_id = s.platform_id AND u.period = s.period
+    JOIN periods AS q ON q.period = s.quarter
     WHERE $from_date IS NULL OR s.start_date >= $from_date
     GROUP BY ALL
 ),
