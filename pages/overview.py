@@ -42,7 +42,9 @@ st.markdown(
     )
 )
 
-reduction, progress, projected, actions, reporting = st.columns(5, border=True)
+# two rows, so that long labels and exact counts are never cut off
+reduction, progress, projected = st.columns(3, border=True)
+actions, reporting = st.columns(2, border=True)
 with reduction:
     st.metric(
         t("Reduction vs baseline"),

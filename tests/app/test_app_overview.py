@@ -233,3 +233,26 @@ def test_choosing_another_target_measures_against_it(app, sample):
     assert headline(at) == expected_headline(sample, metrics.Filters(), target)
     assert headline(at)["Progress to target"] == "93.1%"  # 46.5% of a 50% target
     assert "▲ On track" in texts(at)
+
+
+def test_headline_matches_the_command_line(app, sample):
+    """What `coalition progress --json` prints is what the Overview shows."""
+    import json
+
+    from click.testing import CliRunner
+
+    from coalition.cli import cli
+
+    at = app(sample).run()
+    shown = headline(at)
+    result = CliRunner().invoke(cli, ["progress", "--json", "--db", str(sample.path)])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert shown["Reduction vs baseline"] == format_percent(printed["reduction"])
+    assert shown["Progress to target"] == format_percent(printed["progress"])
+    assert shown["Projected reduction"] == format_percent(
+        printed["projected_reduction_at_deadline"]
+    )
+    assert shown["Cumulative actions"] == format_count(printed["cumulative_actions"])
+    assert f"{printed['coverage']:.0%} of baseline volume" in texts(at)
+    assert theme.status_label(printed["status"]) in texts(at)
