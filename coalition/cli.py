@@ -12,6 +12,7 @@ import math
 import re
 import sys
 from functools import wraps
+from pathlib import Path
 
 import click
 import pandas as pd
@@ -169,6 +170,122 @@ def export_command(db: Database, fmt: str, out: str | None) -> None:
         click.echo(f"Wrote {len(frame)} records to {out}.", err=True)
     else:
         exporting.write(frame, fmt, sys.stdout.buffer)
+
+
+def _read_file(path: str) -> bytes:
+    from coalition.reader import MAX_FILE_BYTES
+
+    size = Path(path).stat().st_size
+    if size > MAX_FILE_BYTES:
+        # refused before it is read, as the app refuses an upload over its limit
+        raise click.ClickException(
+            f"{path} is {size / 1_048_576:.1f} MB; the limit is {MAX_FILE_BYTES // 1_048_576} "
+            "MB. Split it into several files (for example one per year)."
+        )
+    return Path(path).read_bytes()
+
+
+def _print_report(payload: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    for severity in ("errors", "warnings"):
+        for p in payload[severity]:
+            where = ", ".join(
+                part
+                for part in (
+                    f"row {p['row']}" if p["row"] is not None else "",
+                    p["column"] or "",
+                )
+                if part
+            )
+            label = "error" if severity == "errors" else "warning"
+            click.echo(f"{label}: {where + ': ' if where else ''}{p['message']} [{p['code']}]")
+    click.echo(
+        f"{payload['rows']} row(s); {len(payload['errors'])} error(s), "
+        f"{len(payload['warnings'])} warning(s): {'valid' if payload['valid'] else 'invalid'}."
+    )
+
+
+@cli.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--partner", required=True, help="Slug of the partner the file comes from.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@db_option
+def validate_command(db: Database, file: str, partner: str, as_json: bool) -> None:
+    """Check FILE (.xlsx or .csv) and report every problem; writes nothing.
+
+    Exits 0 when the file is valid (warnings allowed), 1 when it has errors."""
+    from coalition.validation import validate
+
+    data = _read_file(file)
+    with db.read() as cur:
+        report = validate(cur, partner, data, Path(file).name).report
+    _print_report(report.as_dict(), as_json)
+    sys.exit(0 if report.valid else 1)
+
+
+@cli.command("ingest")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--partner", required=True, help="Slug of the partner the file comes from.")
+@click.option("--yes", "acknowledge", is_flag=True, help="Acknowledge the warnings and load.")
+@click.option(
+    "--accept", is_flag=True, help="Secretariat batch load: accepted at once (implies --yes)."
+)
+@click.option("--by", "uploaded_by", default="cli", show_default=True, help="Who loads it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@db_option
+def ingest_command(
+    db: Database,
+    file: str,
+    partner: str,
+    acknowledge: bool,
+    accept: bool,
+    uploaded_by: str,
+    as_json: bool,
+) -> None:
+    """Validate FILE, then load all of it or nothing; warnings need --yes.
+
+    Exits 0 when the file was stored (or had been stored before), 1 otherwise."""
+    from coalition.ingest import ingest
+
+    data = _read_file(file)
+    result = ingest(
+        db,
+        partner,
+        data,
+        Path(file).name,
+        uploaded_by=uploaded_by,
+        acknowledge_warnings=acknowledge,
+        accept=accept,
+    )
+    _print_report(result.as_dict(), as_json)
+    if not as_json:
+        if result.stored:
+            status = "accepted" if accept else "submitted for review"
+            click.echo(f"Stored as submission {result.submission_id} ({status}).")
+        elif result.reason == "duplicate":
+            click.echo(f"This file was loaded before, as submission {result.submission_id}.")
+        elif result.reason == "warnings":
+            click.echo("Nothing stored: check the warnings, then run again with --yes.")
+        else:
+            click.echo("Nothing stored: fix the errors and run again.")
+    sys.exit(0 if result.stored or result.reason == "duplicate" else 1)
+
+
+@cli.command("template")
+@click.option("--partner", required=True, help="Slug of the partner the template is for.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@db_option
+def template_command(db: Database, partner: str, out: str, lang: str) -> None:
+    """Write the submission template for a partner, pre-filled with its platforms."""
+    from coalition.template import build_template
+
+    with db.read() as cur:
+        data = build_template(cur, partner, lang)
+    Path(out).write_bytes(data)
+    click.echo(f"Wrote the {lang} template for {partner} to {out}.")
 
 
 def _filters(period_from, period_to, partners, sectors, species, regions, include_submitted):

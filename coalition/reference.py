@@ -55,6 +55,7 @@ def countries_table() -> pd.DataFrame:
     by_iso3 = {r["ISO-alpha3 Code"]: r for r in m49.to_dict("records")}
     extra = {r["iso3"]: r for r in _read_csv("m49_supplement.csv").to_dict("records")}
     zh = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["zh_CN"])
+    zh_fixes = dict(_read_csv("country_names_zh.csv")[["iso3", "name_zh"]].itertuples(index=False))
     rows = []
     for c in pycountry.countries:
         if c.alpha_3 in by_iso3:
@@ -79,7 +80,7 @@ def countries_table() -> pd.DataFrame:
                 c.alpha_2,
                 code,
                 name_en,
-                zh.gettext(c.name),
+                zh_fixes.get(c.alpha_3) or zh.gettext(c.name),
                 region,
                 subregion,
                 intermediate,

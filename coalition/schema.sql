@@ -64,6 +64,13 @@ CREATE TABLE IF NOT EXISTS periods (
     months     INTEGER NOT NULL
 );
 
+-- Every uploaded file, byte for byte, by its SHA-256 (submissions.file_sha256 points here).
+CREATE TABLE IF NOT EXISTS files (
+    sha256  TEXT PRIMARY KEY CHECK (regexp_full_match(sha256, '[0-9a-f]{64}')),
+    size    BIGINT NOT NULL CHECK (size >= 0),
+    content BLOB NOT NULL
+);
+
 CREATE SEQUENCE IF NOT EXISTS submission_id_seq START 1;
 CREATE TABLE IF NOT EXISTS submissions (
     id             INTEGER PRIMARY KEY DEFAULT nextval('submission_id_seq'),

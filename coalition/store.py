@@ -307,3 +307,21 @@ def data_months(cur: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
         "SELECT strftime(min(start_date), '%Y-%m'), max(end_month) FROM facts"
     ).fetchone()
     return (row[0], row[1]) if row and row[0] else None
+
+
+def submissions(cur: duckdb.DuckDBPyConnection, partner: str | None = None) -> pd.DataFrame:
+    """Submissions, newest first, with how many rows each holds and how many are current."""
+    return cur.execute(
+        """
+        SELECT s.id, s.partner, s.uploaded_by, s.uploaded_at, s.file_name, s.file_sha256,
+               s.source, s.status, s.reviewed_by, s.reviewed_at, s.review_comment,
+               count(r.id) AS rows,
+               count(r.id) FILTER (WHERE r.superseded_by IS NULL) AS current_rows,
+               min(r.period) AS first_period, max(r.period) AS last_period
+        FROM submissions AS s LEFT JOIN records AS r ON r.submission_id = s.id
+        WHERE $partner IS NULL OR s.partner = $partner
+        GROUP BY ALL
+        ORDER BY s.uploaded_at DESC, s.id DESC
+        """,
+        {"partner": partner},
+    ).df()
