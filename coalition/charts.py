@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from coalition import theme
 from coalition.i18n import format_count, format_date, format_percent, t
 from metrics import Target
-from metrics.filters import quarter_of
+from metrics.filters import next_quarter, quarter_of, quarter_range  # noqa: F401 (re-exported)
 from metrics.projection import MIN_COVERAGE
 
 INDEX_TABLE_COLUMNS = [
@@ -32,21 +32,6 @@ INDEX_TABLE_COLUMNS = [
     "is_projection",
     "target_index",
 ]
-
-
-def quarter_range(first: str, last: str) -> list[str]:
-    """Every quarter from ``first`` to ``last`` inclusive: '2019-Q3', '2019-Q4', '2020-Q1', …"""
-    out = []
-    while first <= last:
-        out.append(first)
-        first = next_quarter(first)
-    return out
-
-
-def next_quarter(quarter: str) -> str:
-    """'2019-Q4' → '2020-Q1'."""
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return f"{year + 1}-Q1" if q == 4 else f"{year}-Q{q + 1}"
 
 
 YEARLY_TICKS_ABOVE = 16

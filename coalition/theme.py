@@ -127,3 +127,22 @@ def apply(fig: go.Figure) -> go.Figure:
     """Give a figure the coalition template."""
     fig.update_layout(template=pio.templates[TEMPLATE_NAME])
     return fig
+
+
+# For categories (species groups, platforms, regions): Okabe–Ito first, then Paul Tol's "muted"
+# scheme, both designed to stay distinguishable with colour-vision deficiencies.
+CATEGORY_PALETTE = (
+    BLUE, ORANGE, BLUISH_GREEN, REDDISH_PURPLE, SKY_BLUE, VERMILLION, YELLOW,
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+    "#AA4499", "#6E6E6E",
+)  # fmt: skip
+
+
+def category_colors(keys: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """A colour for each key, by its position in ``keys``.
+
+    Pass the full canonical list (all species groups in their sort order, all platform names
+    sorted, all regions), not only the ones on screen, so that a category keeps its colour on
+    every page and under every filter.
+    """
+    return {key: CATEGORY_PALETTE[i % len(CATEGORY_PALETTE)] for i, key in enumerate(keys)}

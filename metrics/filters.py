@@ -46,6 +46,21 @@ def quarter_of(day: dt.date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
+def next_quarter(quarter: str) -> str:
+    """'2019-Q4' → '2020-Q1'."""
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return f"{year + 1}-Q1" if q == 4 else f"{year}-Q{q + 1}"
+
+
+def quarter_range(first: str, last: str) -> list[str]:
+    """Every quarter from ``first`` to ``last`` inclusive: '2019-Q3', '2019-Q4', '2020-Q1', …"""
+    out = []
+    while first <= last:
+        out.append(first)
+        first = next_quarter(first)
+    return out
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which records an indicator looks at.

@@ -10,8 +10,15 @@ import duckdb
 import pandas as pd
 
 from metrics.actions import actions
-from metrics.filters import Filters, month_bounds, quarter_of
-from metrics.projection import Trend, decimal_year, fit_trend, quarter_midpoint, trend_path
+from metrics.filters import Filters, month_bounds, quarter_of, quarter_range
+from metrics.projection import (
+    PATH_COLUMNS,
+    Trend,
+    decimal_year,
+    fit_trend,
+    quarter_midpoint,
+    trend_path,
+)
 from metrics.reduction import current_quarter, latest, reduction_series
 
 ON_TRACK, ACCELERATION = 0.95, 0.60
@@ -228,34 +235,12 @@ def projection(
         if trend is None:
             continue
         end = max(target.deadline, trend.last + dt.timedelta(days=366))
-        quarters = _quarters_between(quarter_of(trend.first), quarter_of(end))
+        quarters = quarter_range(quarter_of(trend.first), quarter_of(end))
         if filters.period_from:
             quarters = [q for q in quarters if q >= quarter_of(filters.from_date)]
         path = trend_path(trend, quarters)
         path.insert(0, "group", group)
         frames.append(path)
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "group",
-                "period",
-                "date",
-                "fitted_index",
-                "index_low",
-                "index_high",
-                "fitted_reduction",
-                "reduction_low",
-                "reduction_high",
-                "is_projection",
-            ]
-        )
+        return pd.DataFrame(columns=["group", *PATH_COLUMNS])
     return pd.concat(frames, ignore_index=True)
-
-
-def _quarters_between(first: str, last: str) -> list[str]:
-    year, q = int(first[:4]), int(first[-1])
-    out = []
-    while f"{year}-Q{q}" <= last:
-        out.append(f"{year}-Q{q}")
-        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
-    return out

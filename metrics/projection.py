@@ -99,6 +99,19 @@ def fit_trend(series: pd.DataFrame) -> Trend | None:
     )
 
 
+PATH_COLUMNS = [
+    "period",
+    "date",
+    "fitted_index",
+    "index_low",
+    "index_high",
+    "fitted_reduction",
+    "reduction_low",
+    "reduction_high",
+    "is_projection",
+]
+
+
 def trend_path(trend: Trend, quarters: list[str]) -> pd.DataFrame:
     """The fitted index and its band at each quarter's midpoint, as reductions too."""
     rows = []
@@ -106,17 +119,4 @@ def trend_path(trend: Trend, quarters: list[str]) -> pd.DataFrame:
         mid = quarter_midpoint(q)
         centre, low, high = trend.index_at(mid)
         rows.append((q, mid, centre, low, high, 1 - centre, 1 - high, 1 - low, mid > trend.last))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "period",
-            "date",
-            "fitted_index",
-            "index_low",
-            "index_high",
-            "fitted_reduction",
-            "reduction_low",
-            "reduction_high",
-            "is_projection",
-        ],
-    )
+    return pd.DataFrame(rows, columns=PATH_COLUMNS)
