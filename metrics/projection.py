@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,11 @@ def from_decimal_year(x: float) -> dt.date:
 def quarter_midpoint(quarter: str) -> dt.date:
     first, last = month_bounds(quarter)
     return first + (last - first + dt.timedelta(days=1)) / 2
+
+
+@cache
+def _quarter_x(quarter: str) -> float:
+    return decimal_year(quarter_midpoint(quarter))
 
 
 @dataclass(frozen=True)
@@ -78,11 +84,15 @@ def fit_trend(series: pd.DataFrame) -> Trend | None:
     Uses the quarters with a positive rate index whose matched panel covers at least half of the
     baseline volume (earlier quarters speak for too few platforms); needs at least four.
     """
-    usable = series[(series["rate_index"] > 0) & (series["coverage_share"] >= MIN_COVERAGE)]
-    if len(usable) < MIN_POINTS:
+    rate = series["rate_index"].to_numpy(dtype=float, na_value=np.nan)
+    coverage = series["coverage_share"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        usable = (rate > 0) & (coverage >= MIN_COVERAGE)
+    periods = series["period"].to_numpy()[usable]
+    if len(periods) < MIN_POINTS:
         return None
-    x = np.array([decimal_year(quarter_midpoint(q)) for q in usable["period"]])
-    y = np.log(usable["rate_index"].to_numpy(dtype=float))
+    x = np.array([_quarter_x(q) for q in periods])
+    y = np.log(rate[usable])
     slope, intercept = np.polyfit(x, y, 1)
     residuals = y - (intercept + slope * x)
     dof = len(x) - 2
@@ -94,8 +104,8 @@ def fit_trend(series: pd.DataFrame) -> Trend | None:
         residual_sd=residual_sd,
         x_mean=float(x.mean()),
         sxx=float(((x - x.mean()) ** 2).sum()),
-        first=quarter_midpoint(usable["period"].iloc[0]),
-        last=quarter_midpoint(usable["period"].iloc[-1]),
+        first=quarter_midpoint(periods[0]),
+        last=quarter_midpoint(periods[-1]),
     )
 
 
