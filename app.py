@@ -17,8 +17,12 @@ def pages() -> list[st.Page]:
     """Every page of the app, in menu order."""
     return [
         st.Page(
-            "pages/overview.py", title=t("Overview"), icon=":material/monitoring:", default=True
+            "views/overview.py", title=t("Overview"), icon=":material/monitoring:", default=True
         ),
+        st.Page("views/platforms.py", title=t("Platforms"), icon=":material/storefront:"),
+        st.Page("views/species.py", title=t("Species"), icon=":material/pets:"),
+        st.Page("views/regions.py", title=t("Regions"), icon=":material/public:"),
+        st.Page("views/submit.py", title=t("Submit data"), icon=":material/upload_file:"),
     ]
 
 

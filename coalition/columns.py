@@ -81,6 +81,10 @@ def match_header(cell: object) -> str | None:
     return None
 
 
+# The column that coalition.annotate adds to a returned file; the reader skips it, so that a
+# corrected file goes back in without an "unknown column" warning.
+PROBLEMS_HEADER = "Problems / 问题"
+
 # A row whose notes cell starts with one of these is the template's example and is skipped.
 EXAMPLE_MARKERS = ("EXAMPLE", "示例")
 # A trailing row whose first text cell says one of these is a totals row: checked, not stored.

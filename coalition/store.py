@@ -325,3 +325,19 @@ def submissions(cur: duckdb.DuckDBPyConnection, partner: str | None = None) -> p
         """,
         {"partner": partner},
     ).df()
+
+
+def submission_of_file(cur: duckdb.DuckDBPyConnection, partner: str, sha256: str) -> int | None:
+    """The submission that already loaded this file (by its hash) for ``partner``, if any; a
+    returned submission does not count, so a returned file can be sent again."""
+    row = cur.execute(
+        "SELECT id FROM submissions WHERE partner = ? AND file_sha256 = ? "
+        "AND status <> 'returned' ORDER BY id LIMIT 1",
+        [partner, sha256],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def countries(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """ISO alpha-3 codes with their English and Chinese names."""
+    return cur.execute("SELECT iso3, name_en, name_zh FROM countries ORDER BY iso3").df()

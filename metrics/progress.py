@@ -202,7 +202,8 @@ def progress(
 
 
 def _projection(trend: Trend | None, target: Target) -> dict:
-    if trend is None:
+    # a trend fitted only on quarters after the deadline says nothing about the deadline
+    if trend is None or target.deadline < trend.first:
         return {
             "projected_reduction_at_deadline": None,
             "projected_reduction_low": None,

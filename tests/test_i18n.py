@@ -17,8 +17,9 @@ from coalition.i18n import format_count, format_date, format_percent, set_langua
 ROOT = Path(__file__).resolve().parents[1]
 UI_FILES = [
     ROOT / "app.py",
-    *sorted((ROOT / "pages").glob("*.py")),
-    ROOT / "coalition" / "charts.py",
+    *sorted((ROOT / "views").glob("*.py")),
+    *sorted((ROOT / "coalition").glob("charts*.py")),
+    ROOT / "coalition" / "annotate.py",
     ROOT / "coalition" / "theme.py",
     *sorted((ROOT / "coalition" / "ui").glob("*.py")),
 ]

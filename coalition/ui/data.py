@@ -10,6 +10,7 @@ the threads of the app and releases the file when idle.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -19,6 +20,8 @@ import streamlit as st
 import metrics
 from coalition import store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
+from coalition.template import build_template
+from coalition.validation import Validation, validate
 
 # Long enough to wait out a short command-line load, short enough to tell the user soon.
 RETRY_SECONDS = 10.0
@@ -155,3 +158,66 @@ def reporting_coverage(
 ) -> pd.DataFrame:
     with src.db.read() as cur:
         return metrics.reporting_coverage(cur, filters, by=by, grain=grain)
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def proactive_share(
+    src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str | None = "quarter"
+) -> pd.DataFrame:
+    with src.db.read() as cur:
+        return metrics.proactive_share(cur, filters, by=by, grain=grain)
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def detection_rate(
+    src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str | None = "quarter"
+) -> pd.DataFrame:
+    with src.db.read() as cur:
+        return metrics.detection_rate(cur, filters, by=by, grain=grain)
+
+
+# --- Submitting data -------------------------------------------------------------------------
+
+# An upload's check holds its rows: keep few.
+MAX_UPLOADS = 8
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def countries(src: Source) -> pd.DataFrame:
+    with src.db.read() as cur:
+        return store.countries(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def template(src: Source, partner: str, lang: str, today: dt.date) -> bytes:
+    """The partner's template (see :func:`coalition.template.build_template`), dated ``today``.
+
+    Raises :class:`coalition.store.StoreError` for a partner without platforms."""
+    with src.db.read() as cur:
+        return build_template(cur, partner, lang, today=today)
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    """What an upload would do: its validation, and the submission that already loaded these
+    very bytes (None if none did)."""
+
+    validation: Validation
+    loaded_as: int | None
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_UPLOADS)
+def check_upload(
+    src: Source, partner: str, file_name: str, content: bytes, today: dt.date
+) -> UploadCheck:
+    """Validate an upload for ``partner``; writes nothing. Keyed on the data version too: a
+    write (this upload's own submission among them) can change the warnings."""
+    with src.db.read() as cur:
+        result = validate(cur, partner, content, file_name, today=today)
+        return UploadCheck(result, store.submission_of_file(cur, partner, result.report.sha256))
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def submissions(src: Source, partner: str) -> pd.DataFrame:
+    with src.db.read() as cur:
+        return store.submissions(cur, partner)

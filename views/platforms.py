@@ -1,0 +1,167 @@
+"""Platforms: which platforms are on track to the reduction target and which are not.
+
+Each platform is measured against its own baseline, as of the end of the chosen period range.
+The figures come from one call to ``metrics.progress(by="platform")`` — what
+``coalition progress --by platform`` prints — and the drill-down from the same calls as the
+Overview, restricted to one platform.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from coalition import charts_platforms
+from coalition.i18n import format_date, format_percent, t
+from coalition.ui import components, data
+from coalition.ui import platforms as platform_ui
+from coalition.ui.filter_bar import SECTOR_LABELS, filter_bar
+from metrics import Target
+from metrics.filters import month_bounds
+
+src = data.current()
+filters, target = filter_bar(src)
+st.title(t("Platforms"))
+
+if data.actions(src, filters, grain=None).empty:
+    st.info(
+        t("No records match these filters. Widen the period range or clear a filter."),
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+options = data.filter_options(src)
+colors = charts_platforms.platform_colors(options.platforms["name"])
+progress = data.progress(src, filters, by="platform", target=target)
+first = progress.iloc[0]
+target = Target(first.target_name, first.target_reduction, first.deadline)
+table = charts_platforms.platform_table(
+    progress,
+    data.proactive_share(src, filters, by="platform", grain=None),
+    options.platforms,
+    partner_names=dict(zip(options.partners["slug"], options.partners["name"], strict=True)),
+    sector_labels={k: t(v) for k, v in SECTOR_LABELS.items()},
+)
+statuses = dict(zip(table["platform"], table["status"], strict=True))
+
+# no detection figure at all leaves no as-of quarter: the end of the data it is, as on Overview
+as_of = (
+    first.as_of
+    if pd.notna(first.as_of)
+    else month_bounds(data.actions(src, filters)["period"].max())[1]
+)
+st.markdown(
+    t(
+        "**As of {date}** · {n} platform · target: {reduction} reduction of the detection rate "
+        "by {deadline}, each platform against its own baseline",
+        plural="**As of {date}** · {n} platforms · target: {reduction} reduction of the "
+        "detection rate by {deadline}, each platform against its own baseline",
+        n=len(table),
+        date=format_date(as_of),
+        reduction=format_percent(target.reduction, 0),
+        deadline=format_date(target.deadline),
+    )
+)
+st.markdown(
+    " ".join(
+        f"{components.status_badge_html(status)}&nbsp;**{n}**"
+        for status, n in charts_platforms.status_counts(table)
+    ),
+    unsafe_allow_html=True,
+)
+
+st.subheader(t("Reduction and status by platform"))
+st.caption(
+    t(
+        "Reduction of the detection rate in {period} against each platform's own baseline. The "
+        "status compares the pace of decline since the baseline with the pace needed to reach "
+        "the target by the deadline; after the deadline, whether the target was reached.",
+        period=first.current_period or "—",
+    )
+)
+with_figure = table.dropna(subset=["reduction"])
+components.chart(
+    with_figure,
+    lambda frame: charts_platforms.reduction_figure(frame, target),
+    key="platform_reduction",
+    empty=t("No platform has a reduction figure for these filters."),
+    alt=t("Reduction vs baseline per platform, coloured and marked by status, with the target"),
+)
+without = sorted(set(table["platform"]) - set(with_figure["platform"]))
+if without:
+    st.caption(
+        t(
+            "○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
+            "platform: {names}",
+            plural="○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
+            "platforms: {names}",
+            n=len(without),
+            period=first.current_period or "—",
+            names=", ".join(without),
+        )
+    )
+
+st.subheader(t("Detection rate by platform against the target path"))
+series = data.reduction_series(src, filters, by="platform")
+shown = charts_platforms.largest_platforms(series, charts_platforms.MAX_PANELS)
+hidden = series["group"].nunique() - len(shown)
+st.caption(
+    t(
+        "Index of each platform's detection rate, baseline = 100, in the platform's colour. "
+        "Dashed: the path at the pace needed to reach the target by the deadline, then the "
+        "target level. A symbol before the name gives the status."
+    )
+    + (
+        " "
+        + t(
+            "Showing the {shown} platforms with the largest baseline volume; {n} more with a "
+            "baseline are not shown — choose them in the Platform filter.",
+            plural="Showing the {shown} platforms with the largest baseline volume; {n} more "
+            "with a baseline are not shown — choose them in the Platform filter.",
+            n=hidden,
+            shown=len(shown),
+        )
+        if hidden
+        else ""
+    )
+)
+components.chart(
+    charts_platforms.trend_table(series, statuses, target, shown),
+    lambda frame: charts_platforms.trend_figure(frame, target, colors),
+    key="platform_index_trends",
+    empty=t("No detection figures for these filters, so no reduction can be measured."),
+    alt=t("Detection-rate index per platform against the target path, one panel per platform"),
+)
+
+st.subheader(t("Proactive share by platform"))
+st.caption(
+    t(
+        "Listings blocked before going live, as a share of all listings blocked or removed, over "
+        "the chosen period range; only records that report both counts."
+    )
+)
+overall = data.proactive_share(src, filters, grain=None)
+components.chart(
+    data.proactive_share(src, filters, by="platform", grain=None),
+    lambda frame: charts_platforms.proactive_figure(
+        frame, overall["proactive_share"].iloc[0] if len(overall) else None
+    ),
+    key="platform_proactive_share",
+    empty=t("No platform reported both listings blocked and removed for these filters."),
+    alt=t("Proactive share per platform, with the share over all platforms"),
+)
+
+st.subheader(t("All figures"))
+platform_ui.figures_table(table)
+
+st.subheader(t("One platform"))
+names = sorted(table["platform"])
+if st.session_state.get("platform_detail") not in names:
+    st.session_state.pop("platform_detail", None)  # a platform the filters no longer offer
+default = filters.platforms[0] if len(filters.platforms) == 1 else (shown or names)[0]
+name = st.selectbox(
+    t("Platform"),
+    names,
+    index=names.index(default) if default in names else 0,
+    key="platform_detail",
+    bind="query-params",  # the URL holds the option as shown: plain names keep links stable
+)
+platform_ui.one_platform(src, filters, target, name)

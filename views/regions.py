@@ -1,0 +1,166 @@
+"""Regions: where the listings that platforms acted on were offered and where monitoring still
+finds them — by country on a world map, by UN M49 region and subregion, one region at a time.
+
+Rows without a country (Global / unspecified) and countries too small for the map are counted
+beside it, never dropped. The map's outlines come from the app itself (static/topojson), so it
+draws without the internet.
+"""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from coalition import charts
+from coalition import charts_regions as regions_charts
+from coalition.i18n import format_count, format_date, format_percent, get_language, t
+from coalition.reference import GLOBAL
+from coalition.ui import components, data
+from coalition.ui.filter_bar import filter_bar
+from metrics.filters import month_bounds, quarter_of
+
+
+def table(frame: pd.DataFrame, key: str) -> None:
+    """A breakdown table as readers see it: short headers, thousands separators."""
+    shown, formats = regions_charts.display_table(frame)
+    config = {
+        c: st.column_config.NumberColumn(format=f, help=h) if f else st.column_config.Column(help=h)
+        for c, (f, h) in formats.items()
+    }
+    st.dataframe(shown, hide_index=True, column_config=config, key=f"table_{key}")
+
+
+def download(frame: pd.DataFrame, key: str) -> None:
+    """The unformatted figures of a table as CSV, as ``components.chart`` offers them."""
+    st.download_button(
+        t("Download the table (CSV)"),
+        data=components.csv_bytes(frame),
+        file_name=f"{key}.csv",
+        mime="text/csv",
+        key=f"download_{key}",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def breakdown(level: str, scope, *, with_progress: bool = True) -> pd.DataFrame:
+    return regions_charts.breakdown_table(
+        level,
+        data.actions(src, scope, by=level, grain=None),
+        data.detection_rate(src, scope, by=level, grain=None),
+        data.progress(src, scope, by=level, target=target) if with_progress else None,
+        countries=countries,
+        name_column=name_column,
+    )
+
+
+src = data.current()
+filters, target = filter_bar(src)
+st.title(t("Regions"))
+countries = data.countries(src)
+name_column = "name_zh" if get_language().startswith("zh") else "name_en"
+by_country = breakdown("country", filters, with_progress=False)
+if by_country.empty:
+    st.info(
+        t("No records match these filters. Widen the period range or clear a filter."),
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+options = data.filter_options(src)
+regions = breakdown("region", filters)
+st.markdown(
+    t(
+        "Where partners' listings were removed or blocked, and where monitoring finds them, "
+        "**{first} to {last}**. Reduction and status as of {date}, against the target "
+        "({target}).",
+        first=filters.period_from or quarter_of(month_bounds(options.first_month)[0]),
+        last=filters.period_to or quarter_of(month_bounds(options.last_month)[0]),
+        date=format_date(regions["as_of"].dropna().max()),
+        target=target.name if target else "—",
+    )
+)
+measure = st.radio(
+    t("Measure"),
+    regions_charts.MEASURES,
+    format_func=regions_charts.measure_label,
+    captions=[regions_charts.measure_unit(m) for m in regions_charts.MEASURES],
+    horizontal=True,
+    key="measure",
+    bind="query-params",  # a link opens the same view
+)
+unit = regions_charts.measure_unit(measure)
+
+st.subheader(t("By country"))
+st.plotly_chart(
+    regions_charts.world_map_figure(by_country, measure, countries, name_column=name_column),
+    key="chart_world_map",
+    theme=None,
+    # the map's outlines from this app, not from cdn.plot.ly; the page scrolls, the map doesn't
+    config={"displaylogo": False, "scrollZoom": False, "topojsonURL": regions_charts.TOPOJSON_URL},
+    alt=t("World map of {measure} by country", measure=unit),
+)
+st.caption(regions_charts.off_map_text(by_country, measure) + " " + t("Grey: no figures."))
+download(by_country, "by_country")
+with st.expander(t("Table: {n} places with records", n=format_count(len(by_country)))):
+    table(by_country, "by_country")
+
+st.subheader(t("By UN M49 region"))
+level = st.radio(
+    t("Level"),
+    ["region", "subregion"],
+    format_func=regions_charts.level_label,
+    horizontal=True,
+    key="level",
+    bind="query-params",
+)
+areas = regions if level == "region" else breakdown("subregion", filters)
+components.chart(
+    areas,
+    lambda frame: regions_charts.area_figure(frame, measure, level),
+    key=f"by_{level}_{measure}",
+    empty=t("No records for these filters."),
+    alt=t("Bars of {measure} by {level}", measure=unit, level=regions_charts.level_label(level)),
+)
+table(areas, f"by_{level}")
+
+st.subheader(t("Look into a region"))
+choices = sorted(r for r in regions["region"] if r != GLOBAL)
+if not choices:
+    st.info(t("No records with a country for these filters."), icon=":material/public_off:")
+    st.stop()
+region = st.selectbox(t("Region"), choices, key="detail", bind="query-params")
+row = regions.set_index("region").loc[region]
+reduction, progress, actions = st.columns(3, border=True)
+with reduction:
+    st.metric(
+        t("Reduction vs baseline"),
+        format_percent(row.reduction),
+        help=t(
+            "1 − detection rate in {period} ÷ detection rate at baseline, over the platforms "
+            "with data in both (the matched panel) in this region.",
+            period=row.current_period if pd.notna(row.current_period) else "—",
+        ),
+    )
+    st.caption(charts.panel_text(row.platforms_in_panel, row.coverage_share))
+with progress:
+    st.metric(t("Progress to target"), format_percent(row.progress))
+    components.status_badge(row.status)
+with actions:
+    st.metric(t("Actions (removed + blocked)"), format_count(row.actions))
+    st.caption(t("{share} of all actions", share=format_percent(row.actions_share)))
+inside = replace(filters, regions=(region,))
+subregions = breakdown("subregion", inside)
+components.chart(
+    subregions,
+    lambda frame: regions_charts.area_figure(frame, measure, "subregion"),
+    key=f"subregions_{measure}",
+    empty=t("No records for these filters."),
+    alt=t("Bars of {measure} by subregion of {region}", measure=unit, region=region),
+)
+table(subregions, "subregions")
+st.markdown(t("**Countries and territories in {region}**", region=region))
+in_region = breakdown("country", inside, with_progress=False)
+table(in_region, "countries")
+download(in_region, f"countries_{region}")
+st.caption(t("Shares are of the actions in {region}.", region=region))

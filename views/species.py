@@ -1,0 +1,164 @@
+"""Species: which species groups are still traded, and where.
+
+The reduction per group is ``metrics.progress(by="species_group")`` over the matched panel, as
+of the end of the chosen range; actions and detection rates per quarter are
+``metrics.actions`` and ``metrics.detection_rate`` by species group. The drill-down repeats the
+platform and country breakdowns for one group (the same filters plus that group).
+"""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from coalition import charts_species as cs
+from coalition import theme
+from coalition.i18n import format_date, format_percent, get_language, t
+from coalition.ui import components, data
+from coalition.ui.filter_bar import filter_bar
+from metrics import Target
+from metrics.filters import month_bounds
+
+TOP = 15  # platforms and countries named in the drill-down; the rest are summed
+DETAIL_KEY = "species_detail"
+
+
+def table_height(table: pd.DataFrame) -> int:
+    """Every row of a table in view, without a scroll bar (Streamlit rows are 35 px high)."""
+    return 35 * (len(table) + 1) + 3
+
+
+src = data.current()
+filters, target = filter_bar(src)
+st.title(t("Species groups"))
+
+totals = data.actions(src, filters, by="species_group", grain=None)
+if totals.empty:
+    st.info(
+        t("No records match these filters. Widen the period range or clear a filter."),
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+name_column = "name_zh" if get_language().startswith("zh") else "name_en"
+options = data.filter_options(src)
+reference = cs.species_reference(options.species_groups, name_column)
+colours = dict(zip(reference["group"], reference["colour"], strict=True))
+labels = dict(zip(reference["group"], reference["label"], strict=True))
+progress = data.progress(src, filters, by="species_group", target=target)
+head = progress.iloc[0]
+target = Target(head.target_name, head.target_reduction, head.deadline)
+per_quarter = data.actions(src, filters, by="species_group")
+as_of = head.as_of if pd.notna(head.as_of) else month_bounds(per_quarter["period"].max())[1]
+
+st.markdown(
+    t(
+        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
+        "({name})",
+        date=format_date(as_of),
+        reduction=format_percent(target.reduction, 0),
+        deadline=format_date(target.deadline),
+        name=target.name,
+    )
+)
+
+st.subheader(t("Reduction by species group"))
+st.caption(
+    t(
+        "1 − detection rate in {period} ÷ detection rate at baseline, per species group, over "
+        "its matched panel (the platforms with data for the group in both). The symbol and the "
+        "legend give the status; hover for the coverage of the baseline volume.",
+        period=head.current_period or "—",
+    )
+)
+summary = cs.species_reduction_table(progress, reference, totals)
+components.chart(
+    summary,
+    lambda table: cs.reduction_figure(table, target, category_title=t("Species group")),
+    key="species_reduction",
+    empty=t("No species group has data for these filters."),
+    alt=t("Reduction of the detection rate per species group, with status and target line"),
+)
+st.dataframe(
+    cs.species_summary_display(summary),
+    hide_index=True,
+    width="stretch",
+    height=table_height(summary),
+)
+
+st.subheader(t("Actions per quarter by species group"))
+components.chart(
+    cs.actions_by_group_table(per_quarter, reference),
+    lambda table: cs.actions_area_figure(table, colours),
+    key="species_actions",
+    empty=t("No listings removed or blocked for these filters."),
+    alt=t("Listings removed and blocked per quarter, stacked by species group"),
+)
+
+st.subheader(t("Detection rate by species group"))
+st.caption(
+    t(
+        "Listings found per 1,000 monitoring searches, over every platform that reported a "
+        "sweep in the quarter (not a matched panel: the reduction above is the fair comparison)."
+    )
+)
+components.chart(
+    cs.detection_table(data.detection_rate(src, filters, by="species_group"), reference),
+    cs.detection_heatmap_figure,
+    key="species_detection",
+    empty=t("No monitoring figures for these filters."),
+    alt=t("Heatmap of listings detected per 1,000 searches, species group by quarter"),
+)
+
+st.subheader(t("One species group in detail"))
+groups = [g for g in reference["group"] if g in set(totals["group"])]
+if st.session_state.get(DETAIL_KEY) not in groups:
+    st.session_state.pop(DETAIL_KEY, None)  # a group that the filters no longer show
+group = st.selectbox(t("Species group"), groups, format_func=labels.get, key=DETAIL_KEY)
+only = replace(filters, species_groups=(group,))
+
+st.markdown(f"**{t('Reduction by platform')}** · {labels[group]}")
+components.chart(
+    cs.reduction_table(data.progress(src, only, by="platform", target=target), {}),
+    lambda table: cs.reduction_figure(table, target, category_title=t("Platform")),
+    key="species_detail_reduction",
+    empty=t("No platform reports this species group for these filters."),
+    alt=t("Reduction of the detection rate per platform for the chosen species group"),
+)
+
+platforms, countries = st.columns(2)
+with platforms:
+    st.markdown(f"**{t('Actions by platform')}**")
+    platform_colours = theme.category_colors(list(options.platforms["name"]))  # all, sorted
+    components.chart(
+        cs.platform_actions_table(data.actions(src, only, by="platform", grain=None), top=TOP),
+        lambda table: cs.ranked_actions_figure(
+            table, key="platform", colours=platform_colours, category_title=t("Platform")
+        ),
+        key="species_detail_platforms",
+        empty=t("No listings removed or blocked for this species group."),
+        alt=t("Listings removed and blocked per platform for the chosen species group"),
+    )
+with countries:
+    st.markdown(f"**{t('Actions by country')}**")
+    by_country = cs.country_actions_table(
+        data.actions(src, only, by="country", grain=None), data.countries(src), name_column, top=TOP
+    )
+    drawn = components.chart(
+        by_country,
+        lambda table: cs.ranked_actions_figure(
+            table, key="iso3", colour=colours[group], category_title=t("Country / territory")
+        ),
+        key="species_detail_countries",
+        empty=t("No listings removed or blocked for this species group."),
+        alt=t("Listings removed and blocked per country for the chosen species group"),
+    )
+    if drawn:
+        st.dataframe(
+            cs.ranked_display(
+                by_country, key="iso3", key_title=t("ISO3"), name_title=t("Country / territory")
+            ),
+            hide_index=True,
+            width="stretch",
+            height=table_height(by_country),
+        )
