@@ -13,13 +13,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass, field
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
-from coalition.columns import match_header
+from coalition.columns import PROBLEMS_HEADER, match_header
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # keep equal to server.maxUploadSize in .streamlit/config.toml
 MAX_ROWS = 300_000
@@ -27,13 +28,26 @@ MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 250
 MAX_CELL_CHARS = 10_000
 HEADER_SEARCH_ROWS = 30
+# python-calamine builds a dense grid from the first to the last cell: one value at XFD1048576
+# would make it allocate 17 billion cells and abort the process. The used area may span at
+# most this many cells (the row limit times the 26 columns A–Z).
+MAX_CELLS = (MAX_ROWS + HEADER_SEARCH_ROWS) * 26
 DATA_SHEET_NAMES = ("data", "数据")
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
 _ZIP = b"PK\x03\x04"
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_ROW = re.compile(rb"<(?:\w+:)?row[\s>]")
+# For the fast scan of a sheet (see _SheetScan): capital letters read as A, digits as 0, tabs
+# and line breaks as spaces.
+_SHAPES = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\n\r", b"A" * 26 + b"0" * 10 + b"   "
+)
+_SPACES = bytes.maketrans(b"\t\n\r", b"   ")
+_PREFIXED = re.compile(rb":(?:c[ >/]|row)")  # a colon is rare in sheet data: found quickly
+_PREFIXED_ROW = re.compile(rb"<\w+:row[\s>/]")
+# A row or cell reference whose row lies beyond the limit: six digits from 300000, or more.
+_FAR_ROW = re.compile(rb' r="[A-Za-z]{0,3}0*([3-9]\d{5}|[1-9]\d{6,})"')
 _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})(\d+)"[^>]*>\s*<(?:\w+:)?f[\s>/]')
 
 
@@ -152,16 +166,21 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
     formulas: dict[str, set[tuple[int, int]]] = {}
     most_rows = 0
     for m in members:
-        if not m.filename.endswith((".xml", ".rels", ".vml")):
-            continue
-        is_sheet = m.filename.startswith("xl/worksheets/")
-        rows = 0
+        # Any XML part may be a sheet: python-calamine follows the workbook's relationships to
+        # whatever name they give, not only xl/worksheets/sheetN.xml. Images and other binary
+        # parts are left alone.
+        scan = _SheetScan()
         cells: set[tuple[int, int]] = set()
         tail = b""
         try:
             # zipfile stops at the declared size and checks the CRC: a lying header fails here
             with archive.open(m) as fh:
-                while chunk := fh.read(1 << 20):
+                first = fh.read(1 << 20)
+                is_xml = first.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+                if not is_xml:
+                    continue
+                while chunk := first or fh.read(1 << 20):
+                    first = b""
                     window = tail + chunk
                     if _DTD.search(window):
                         raise ReadError(
@@ -170,24 +189,136 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
                             "Excel never writes (it is how 'XML bomb' files attack readers). "
                             "Copy the data into the downloaded template and upload that.",
                         )
-                    if is_sheet:
-                        rows += len(_ROW.findall(chunk))
-                        if rows > MAX_ROWS + HEADER_SEARCH_ROWS:
-                            raise ReadError(
-                                "file_too_many_rows",
-                                f"The sheet has more than {MAX_ROWS:,} rows. Split the data "
-                                "into several files (for example one per year) and upload each.",
-                            )
-                        if b"<f" in window:
-                            for col, row in _FORMULA_CELL.findall(window):
-                                cells.add((int(row), _column_index(col)))
+                    scan.feed(chunk)
+                    if b"<f" in window:
+                        for col, row in _FORMULA_CELL.findall(window):
+                            cells.add((int(row), _column_index(col)))
                     tail = window[-512:]
+                scan.feed(b"", final=True)
+            if scan.needs_exact_extent:
+                with archive.open(m) as fh:
+                    _check_extent(*_exact_extent(fh))
         except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
             raise _broken() from exc
-        if is_sheet:
-            formulas[m.filename] = cells
-            most_rows = max(most_rows, rows)
+        formulas[m.filename] = cells
+        most_rows = max(most_rows, scan.rows)
     return formulas, most_rows
+
+
+def _too_many_rows(last_row: int | None = None) -> ReadError:
+    if last_row is None:
+        return ReadError(
+            "file_too_many_rows",
+            f"The sheet has more than {MAX_ROWS:,} rows. Split the data into several files "
+            "(for example one per year) and upload each.",
+        )
+    return ReadError(
+        "file_too_many_rows",
+        f"The sheet has values as far as row {last_row:,}; the limit is {MAX_ROWS:,} rows. "
+        "Delete the rows below the data (an empty-looking cell far down may hold a value), or "
+        "split the data into several files (for example one per year) and upload each.",
+    )
+
+
+def _check_extent(last_row: int, last_column: int) -> None:
+    """Refuse a used area (1-based last row and column) that the reader cannot hold."""
+    if last_row > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(last_row)
+    if last_row * last_column > MAX_CELLS:
+        raise ReadError(
+            "file_too_many_cells",
+            f"The sheet has values as far as column {column_letter(last_column - 1)} and row "
+            f"{last_row:,}: {last_row * last_column:,} cells, more than a submission can hold. "
+            "Delete the columns to the right of the template's columns and any rows below "
+            "the data (select them, right-click › Delete), or copy the data into the template.",
+        )
+
+
+class _SheetScan:
+    """A fast look at a sheet's XML, chunk by chunk: how many rows it has, and whether its
+    cells could lie beyond the limits.
+
+    Excel, LibreOffice and the Python writers give every row and cell its reference as
+    ``<row r="7">`` / ``<c r="B7">``. In a copy of the XML with every capital letter read as
+    A, every digit as 0 and every tab or line break as a space, a few byte counts (which run
+    at memory speed) then tell whether all references have that form, whether a column lies
+    beyond Z and whether a row number has six digits or more; only such a row number is read
+    exactly. A sheet written any other way (cells without a reference, which take the next
+    position; references in another form; namespace prefixes), or with a column beyond Z, gets
+    an exact, slower reading afterwards (:func:`_exact_extent`).
+    """
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.needs_exact_extent = False
+        self._carry = b""
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
+        # look only at whole tags: the part after the last '>' waits for the next chunk
+        body = self._carry + chunk
+        cut = len(body) if final or len(body) > (4 << 20) else body.rfind(b">") + 1
+        body, self._carry = body[:cut], body[cut:]
+        shape = body.translate(_SHAPES)
+        rows = shape.count(b"<row")  # <rowBreaks> too: too many is safe here
+        if _PREFIXED.search(shape):
+            rows += len(_PREFIXED_ROW.findall(body))
+            self.needs_exact_extent = True
+        self.rows += rows
+        if self.rows > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise _too_many_rows()
+        if b'000000"' in shape:  # a number of six digits or more: maybe a row beyond the limit
+            far = [int(row) for row in _FAR_ROW.findall(body.translate(_SPACES))]
+            if far and max(far) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _too_many_rows(max(far))
+        if self.needs_exact_extent:
+            return
+        if b'<c r="AA' in shape:  # a column beyond Z: the area needs its last row
+            self.needs_exact_extent = True
+            return
+        cells = shape.count(b"<c")
+        if cells != shape.count(b'<c r="A') or rows != shape.count(b'<row r="0'):
+            # other elements start so too (<cols>, <colBreaks>, <rowBreaks>): count exactly
+            cells = shape.count(b"<c ") + shape.count(b"<c>") + shape.count(b"<c/>")
+            rows = shape.count(b"<row ") + shape.count(b"<row>") + shape.count(b"<row/>")
+            if cells != shape.count(b'<c r="A') or rows != shape.count(b'<row r="0'):
+                self.needs_exact_extent = True
+
+
+def _exact_extent(fh) -> tuple[int, int]:
+    """The last row and column (1-based) that python-calamine's grid would reach, read with
+    expat as calamine reads it: a row or cell without a reference takes the next position."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    state = {"row": 0, "column": 0, "last_row": 0, "last_column": 0}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition("}")[2]
+        if local == "row":
+            ref = attrs.get("r", "").strip()
+            state["row"] = int(ref) if ref.isdigit() else state["row"] + 1
+            state["column"] = 0
+        elif local == "c":
+            found = re.fullmatch(r"\s*([A-Za-z]{1,3})\s*(\d+)\s*", attrs.get("r", ""))
+            if found:
+                state["column"] = _column_index(found[1].upper().encode()) + 1
+                row = int(found[2])
+            else:
+                state["column"] += 1
+                row = state["row"]
+            state["last_row"] = max(state["last_row"], row)
+            state["last_column"] = max(state["last_column"], state["column"])
+            if state["last_row"] > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _too_many_rows(state["last_row"])
+
+    parser.StartElementHandler = start
+    try:
+        while chunk := fh.read(1 << 20):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise _broken() from exc
+    return state["last_row"], state["last_column"]
 
 
 def _bomb() -> ReadError:
@@ -274,13 +405,15 @@ def _sheet(name: str, rows: list[list[object]], header: int, kind: str) -> Sheet
         if not text:
             continue
         key = match_header(text)
+        if key is None and text == PROBLEMS_HEADER:
+            continue  # our own annotation column, in a corrected file sent back
         if key is None:
             unknown.append((index, text[:100]))
         elif key in columns:
             duplicate.append((index, key))
         else:
             columns[key] = index
-    body = [(header + 2 + i, row) for i, row in enumerate(rows[header + 1 :])]
+    body = list(zip(range(header + 2, len(rows) + 1), rows[header + 1 :], strict=True))
     if len(body) > MAX_ROWS:
         raise ReadError(
             "file_too_many_rows",
@@ -313,9 +446,25 @@ def _read_csv(data: bytes) -> Sheet:
     except csv.Error:
         delimiter = ","
     csv.field_size_limit(MAX_CELL_CHARS * 10)
+    # The sniffer is misled by a quoted cell with another separator in it ("a; b" in a comma
+    # file): the separator that yields the header row wins.
+    for candidate in dict.fromkeys([delimiter, ",", ";", "\t"]):
+        try:
+            head = list(
+                itertools.islice(
+                    csv.reader(io.StringIO(sample, newline=""), delimiter=candidate),
+                    HEADER_SEARCH_ROWS,
+                )
+            )
+        except csv.Error:
+            continue
+        if _find_header(head) is not None:
+            delimiter = candidate
+            break
     rows: list[list[object]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for row in reader:
             rows.append(row)
             if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise ReadError(
@@ -324,6 +473,13 @@ def _read_csv(data: bytes) -> Sheet:
                     "(for example one per year) and upload each.",
                 )
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ReadError(
+                "text_too_long",
+                f"Line {reader.line_num} of the CSV file has a cell of more than "
+                f"{MAX_CELL_CHARS * 10:,} characters (a stray quote mark can join many lines "
+                "into one cell). Shorten the cell or check its quotes, then save it again.",
+            ) from exc
         raise ReadError(
             "csv_malformed",
             f"The CSV file cannot be read ({exc}). Save it again from Excel as 'CSV UTF-8', "

@@ -1,0 +1,322 @@
+"""Time the submission pipeline on a 200,000-row workbook against reading it alone.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--rows 200000] [--repeat 3] [--cache DIR]
+
+Writes (once, then reuses from the cache folder) an .xlsx in the template's layout — a title,
+a hint, the "key / label" header in row 3, then realistic rows: two platforms, 27 months,
+15 species groups under their slugs, names and synonyms in English and Chinese, countries as
+ISO codes, English and Chinese names or blank, counts mostly numbers with some blanks and some
+typed as text with thousands separators. Then measures, each in a fresh child process so that
+its peak memory is its own:
+
+  (a) ``pandas.read_excel(path, engine="openpyxl")`` alone,
+  (b) a bare python-calamine read of the data sheet,
+  (c) the whole pipeline: ``ingest`` (validation, then the file, the submission and every row
+      loaded in one transaction, accepted at once) into a fresh database with the partner
+      registered.
+
+and prints the times (best of ``--repeat``; (a) runs once unless ``--repeat-openpyxl``), the
+ratios against the targets (openpyxl / pipeline ≥ 3, pipeline / calamine ≤ 2), rows per second
+and the peak RSS of each child.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PARTNER = "bench"
+PLATFORMS = ("Bench Market", "Bench Resale")
+JOINED = dt.date(2018, 1, 1)
+TODAY = dt.date(2020, 6, 15)
+FORMAT_VERSION = 3  # bump when the generated file changes, so that the cache is rebuilt
+SEED = 2018
+PHASES = ("openpyxl", "calamine", "pipeline")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the workbook --------------------------------------------------------------------------
+
+
+def _months() -> list[str]:
+    return [f"{2018 + (m - 1) // 12}-{(m - 1) % 12 + 1:02d}" for m in range(3, 30)]  # 27 months
+
+
+def _period_cell(period: str, rng: random.Random) -> object:
+    year, month = int(period[:4]), int(period[5:])
+    roll = rng.random()
+    if roll < 0.80:
+        return period
+    if roll < 0.90:
+        return f"{year}年{month}月"
+    return dt.datetime(year, month, 1)  # an Excel date cell
+
+
+def _spellings(cur) -> tuple[list[list[str]], list[list[str]]]:
+    """Per species group and per country, the spellings a partner might type."""
+    species = []
+    for slug, name_en, name_zh in cur.execute(
+        "SELECT slug, name_en, name_zh FROM species_groups ORDER BY sort_order"
+    ).fetchall():
+        synonyms = [
+            r[0]
+            for r in cur.execute(
+                "SELECT synonym FROM species_synonyms WHERE species_group = ? AND kind = "
+                "'synonym' ORDER BY synonym LIMIT 3",
+                [slug],
+            ).fetchall()
+        ]
+        species.append([slug, name_en, name_zh, *synonyms])
+    countries = [
+        [iso3, iso2, name_en, name_zh]
+        for iso3, iso2, name_en, name_zh in cur.execute(
+            "SELECT iso3, iso2, name_en, name_zh FROM countries ORDER BY iso3"
+        ).fetchall()
+    ]
+    return species, countries
+
+
+def build_workbook(path: Path, rows: int) -> None:
+    """The template's layout with ``rows`` distinct, realistic rows (openpyxl, write-only)."""
+    from openpyxl import Workbook
+
+    from coalition import columns as cols
+    from coalition import store
+    from coalition.db import Database
+
+    scratch = Database(Path(tempfile.mkdtemp()) / "reference.duckdb")
+    store.init(scratch)
+    with scratch.read() as cur:
+        species, countries = _spellings(cur)
+    rng = random.Random(SEED)
+    keys = [c.key for c in cols.columns()]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Data")
+    ws.append(["Coalition submission — Bench Trade"])
+    ws.append(["One row per platform, period, species group and country."])
+    ws.append([f"{c.key} / {c.label_en}" for c in cols.columns()])
+    # each (platform, species, country) has its own level, which drifts from month to month
+    # (a real series does not jump tenfold at random, so the file raises few jump warnings)
+    grid = [
+        (platform, spellings, place)
+        for platform in PLATFORMS
+        for spellings in species
+        for place in [None, *countries]
+    ]
+    levels = [rng.lognormvariate(3.5, 1.2) for _ in grid]
+    written = 0
+    for period in _months():  # months only, so that no two rows overlap
+        for index, (platform, spellings, place) in enumerate(grid):
+            if written >= rows:
+                break
+            levels[index] *= rng.uniform(0.8, 1.2)
+            base = round(levels[index])
+            values = {
+                "period": _period_cell(period, rng),
+                "platform": platform,
+                "species_group": rng.choice(spellings),
+                "country": None if place is None else rng.choice(place),
+                "listings_removed": base,
+                "listings_blocked": base * 3 + rng.randint(0, 5),
+                "accounts_actioned": rng.choice([None, base // 10]),
+                "reports_received": rng.choice([None, None, base // 4]),
+                "listings_detected": round(base / 10),
+                "search_effort": 200,
+            }
+            if values["listings_blocked"] >= 1000 and rng.random() < 0.3:
+                values["listings_blocked"] = f"{values['listings_blocked']:,}"  # "1,234"
+            if rng.random() < 0.02:
+                values["notes"] = "figures from the monthly sweep"
+            ws.append([values.get(k) for k in keys])
+            written += 1
+    if written < rows:  # 27 months × 2 platforms × 15 species × 250 places = 202,500
+        raise SystemExit(f"the generator makes at most {written:,} distinct rows")
+    wb.save(path)
+
+
+def cached_workbook(folder: Path, rows: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench_ingest_{rows}_v{FORMAT_VERSION}.xlsx"
+    if not path.exists():
+        started = time.perf_counter()
+        partial = path.with_suffix(".partial.xlsx")
+        build_workbook(partial, rows)
+        partial.rename(path)
+        print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+    return path
+
+
+# --- the measurements, each run in a child process -----------------------------------------
+
+
+def run_openpyxl(path: Path) -> int:
+    import pandas as pd
+
+    frame = pd.read_excel(path, engine="openpyxl", header=2)
+    return len(frame)
+
+
+def run_calamine(path: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Data").to_python())
+
+
+def fresh_database(folder: Path):
+    from coalition import store
+    from coalition.db import Database
+
+    db = Database(folder / f"bench_{time.monotonic_ns()}.duckdb")
+    store.init(db)
+    with db.write() as cur:
+        store.add_partner(
+            cur,
+            PARTNER,
+            "Bench Trade",
+            "e-commerce",
+            JOINED,
+            platforms=tuple((name, "marketplace") for name in PLATFORMS),
+        )
+    return db
+
+
+def run_pipeline(path: Path, folder: Path) -> int:
+    from coalition.ingest import ingest
+
+    db = fresh_database(folder)  # not timed: the partner is registered beforehand
+    started, cpu = time.perf_counter(), time.process_time()
+    result = ingest(
+        db,
+        PARTNER,
+        path.read_bytes(),
+        path.name,
+        uploaded_by="bench",
+        acknowledge_warnings=True,
+        accept=True,
+        today=TODAY,
+    )
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if not result.stored:
+        problems = result.report.errors[:5]
+        raise SystemExit(f"the pipeline stored nothing ({result.reason}): {problems}")
+    return elapsed, cpu, result.report.rows, len(result.report.warnings)
+
+
+def child(phase: str, path: Path, folder: Path, profile: bool) -> None:
+    """Run one measurement and print its outcome as JSON on the last line."""
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile(time.process_time)  # CPU time: the machine may be busy
+        profiler.enable()
+    started, cpu = time.perf_counter(), time.process_time()
+    extra = {}
+    if phase == "openpyxl":
+        rows = run_openpyxl(path)
+    elif phase == "calamine":
+        rows = run_calamine(path)
+    else:
+        elapsed, cpu, rows, warnings = run_pipeline(path, folder)
+        extra = {"warnings": warnings}
+    if phase != "pipeline":
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profile:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+    print(
+        json.dumps({"seconds": elapsed, "cpu": cpu, "rows": rows, "rss_mb": peak_rss_mb(), **extra})
+    )
+
+
+def measure(phase: str, path: Path, folder: Path, repeat: int, profile: bool) -> dict:
+    runs = []
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "--child", phase, "--path", str(path)]
+        command += ["--cache", str(folder), *(["--profile"] if profile else [])]
+        out = subprocess.run(command, capture_output=True, text=True)
+        if out.returncode or profile:
+            sys.stderr.write(out.stderr)
+        if out.returncode:
+            raise SystemExit(f"{phase} failed (exit {out.returncode})")
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["seconds"])
+    best["cpu"] = min(r["cpu"] for r in runs)
+    best["rss_mb"] = max(r["rss_mb"] for r in runs)
+    best["all"] = [round(r["seconds"], 2) for r in runs]
+    return best
+
+
+def _verdict(ratio: float, ok: bool) -> str:
+    return f"{ratio:5.2f} {'ok' if ok else 'MISSED'}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-openpyxl", type=int, default=1, help="openpyxl is slow")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "coalition-bench"))
+    parser.add_argument("--only", choices=PHASES, action="append")
+    parser.add_argument("--profile", action="store_true", help="cProfile the pipeline child")
+    parser.add_argument("--child", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    folder = Path(args.cache)
+    if args.child:
+        child(args.child, Path(args.path), folder, args.profile)
+        return
+
+    path = cached_workbook(folder, args.rows)
+    print(f"{path.name}: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+    print("times: best wall-clock of the runs, and the least CPU time (user + system)\n")
+    print(f"{'':9} {'wall s':>7} {'cpu s':>7} {'rows/s':>9} {'peak RSS':>9}  runs (wall s)")
+    results = {}
+    for phase in args.only or PHASES:
+        repeat = args.repeat_openpyxl if phase == "openpyxl" else args.repeat
+        results[phase] = r = measure(phase, path, folder, repeat, args.profile)
+        note = f"  {r['warnings']} warnings" if "warnings" in r else ""
+        print(
+            f"{phase:9} {r['seconds']:7.2f} {r['cpu']:7.2f} {r['rows'] / r['seconds']:9,.0f} "
+            f"{r['rss_mb']:6,.0f} MB  {r['all']}{note}"
+        )
+    if "pipeline" not in results:
+        return
+    pipe = results["pipeline"]
+    print(f"\n{'ratio':34} {'wall':>11} {'cpu':>11}")
+    if "openpyxl" in results:
+        wall = results["openpyxl"]["seconds"] / pipe["seconds"]
+        cpu = results["openpyxl"]["cpu"] / pipe["cpu"]
+        print(
+            f"{'openpyxl / pipeline (target ≥ 3)':34} {_verdict(wall, wall >= 3):>11} "
+            f"{_verdict(cpu, cpu >= 3):>11}"
+        )
+    if "calamine" in results:
+        wall = pipe["seconds"] / results["calamine"]["seconds"]
+        cpu = pipe["cpu"] / results["calamine"]["cpu"]
+        print(
+            f"{'pipeline / calamine (target ≤ 2)':34} {_verdict(wall, wall <= 2):>11} "
+            f"{_verdict(cpu, cpu <= 2):>11}"
+        )
+
+
+if __name__ == "__main__":
+    main()
