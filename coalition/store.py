@@ -309,6 +309,51 @@ def data_months(cur: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return (row[0], row[1]) if row and row[0] else None
 
 
+RESTORE_ROWS = """
+UPDATE records SET superseded_by = NULL
+WHERE submission_id = $old AND superseded_by IS NOT NULL
+"""
+
+# the current rows that the restored rows cover (same platform, overlapping period)
+SUPERSEDE_BY_RESTORED = """
+UPDATE records SET superseded_by = $old
+WHERE superseded_by IS NULL AND submission_id <> $old
+  AND id IN (
+      SELECT cur.id
+      FROM records AS cur
+      JOIN periods AS cp ON cp.period = cur.period
+      JOIN (SELECT DISTINCT r.platform_id, p.start_date, p.end_date
+            FROM records AS r JOIN periods AS p ON p.period = r.period
+            WHERE r.submission_id = $old) AS o
+        ON o.platform_id = cur.platform_id
+       AND cp.start_date <= o.end_date AND o.start_date <= cp.end_date)
+"""
+
+
+def restore_submission(cur: duckdb.DuckDBPyConnection, submission: int) -> int:
+    """Bring a superseded submission's rows back into the figures; the rows that had replaced
+    them are superseded in turn (and stay in the history, so this can be undone the same way).
+    Returns the number of rows restored."""
+    row = cur.execute("SELECT status FROM submissions WHERE id = ?", [submission]).fetchone()
+    if row is None:
+        raise StoreError(f"There is no submission {submission}.")
+    if row[0] == "returned":
+        raise StoreError(
+            f"Submission {submission} was returned to the partner; it cannot be restored."
+        )
+    restored = cur.execute(
+        "SELECT count(*) FROM records WHERE submission_id = ? AND superseded_by IS NOT NULL",
+        [submission],
+    ).fetchone()[0]
+    if restored == 0:
+        raise StoreError(f"Submission {submission} has no superseded rows to restore.")
+    cur.execute(RESTORE_ROWS, {"old": submission})
+    cur.execute(SUPERSEDE_BY_RESTORED, {"old": submission})
+    cur.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", [submission])
+    cur.execute(MARK_FULLY_SUPERSEDED, {"new": submission})
+    return restored
+
+
 def submissions(cur: duckdb.DuckDBPyConnection, partner: str | None = None) -> pd.DataFrame:
     """Submissions, newest first, with how many rows each holds and how many are current."""
     return cur.execute(

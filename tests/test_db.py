@@ -459,3 +459,33 @@ def test_review_accepts_or_returns_a_pending_correction(db: Database) -> None:
     assert [s for _, s in statuses] == ["superseded", "returned", "accepted"]
     with db.write() as cur, pytest.raises(store.StoreError, match="only a submitted one"):
         store.review_submission(cur, second, "returned", reviewed_by="sec")
+
+
+def test_a_superseded_submission_can_be_restored(db: Database) -> None:
+    add_partner(db)
+    row = ("ShopMarket", "2019-Q1", "elephants", "CHN", 10, 30, None, None)
+    with db.write() as cur:
+        first = store.add_submission(
+            cur, partner="shopco", records=records_frame([row]), uploaded_by="t", status="accepted"
+        )
+        second = store.add_submission(
+            cur,
+            partner="shopco",
+            records=records_frame(
+                [("ShopMarket", "2019-Q1", "elephants", "CHN", 1, 1, None, None)]
+            ),
+            uploaded_by="t",
+            status="accepted",
+        )
+    assert _actions(db) == 2
+    with db.write() as cur:
+        assert store.restore_submission(cur, first) == 1
+    assert _actions(db) == 40  # the first figures are back
+    with db.read() as cur:
+        statuses = dict(cur.execute("SELECT id, status FROM submissions").fetchall())
+    assert statuses == {first: "accepted", second: "superseded"}
+    with db.write() as cur:  # and back again: nothing is ever lost
+        store.restore_submission(cur, second)
+    assert _actions(db) == 2
+    with db.write() as cur, pytest.raises(store.StoreError, match="no superseded rows"):
+        store.restore_submission(cur, second)
