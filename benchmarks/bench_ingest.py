@@ -168,6 +168,7 @@ def cached_workbook(folder: Path, rows: int) -> Path:
 
 
 def run_openpyxl(path: Path) -> int:
+    """What a plain pandas reader costs (header in row 3, as the template has it)."""
     import pandas as pd
 
     frame = pd.read_excel(path, engine="openpyxl", header=2)
@@ -175,6 +176,7 @@ def run_openpyxl(path: Path) -> int:
 
 
 def run_calamine(path: Path) -> int:
+    """The floor: python-calamine reading the data sheet into Python lists, nothing more."""
     from python_calamine import CalamineWorkbook
 
     return len(CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Data").to_python())
@@ -198,29 +200,31 @@ def fresh_database(folder: Path):
     return db
 
 
-def run_pipeline(path: Path, folder: Path) -> int:
+def run_pipeline(path: Path) -> tuple[float, float, int, int]:
+    """validate + load into a fresh database; returns wall and CPU seconds, rows, warnings."""
     from coalition.ingest import ingest
 
-    db = fresh_database(folder)  # not timed: the partner is registered beforehand
-    started, cpu = time.perf_counter(), time.process_time()
-    result = ingest(
-        db,
-        PARTNER,
-        path.read_bytes(),
-        path.name,
-        uploaded_by="bench",
-        acknowledge_warnings=True,
-        accept=True,
-        today=TODAY,
-    )
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
+        db = fresh_database(Path(folder))  # not timed: the partner is registered beforehand
+        started, cpu = time.perf_counter(), time.process_time()
+        result = ingest(
+            db,
+            PARTNER,
+            path.read_bytes(),
+            path.name,
+            uploaded_by="bench",
+            acknowledge_warnings=True,
+            accept=True,
+            today=TODAY,
+        )
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if not result.stored:
         problems = result.report.errors[:5]
         raise SystemExit(f"the pipeline stored nothing ({result.reason}): {problems}")
     return elapsed, cpu, result.report.rows, len(result.report.warnings)
 
 
-def child(phase: str, path: Path, folder: Path, profile: bool) -> None:
+def child(phase: str, path: Path, profile: bool) -> None:
     """Run one measurement and print its outcome as JSON on the last line."""
     if profile:
         import cProfile
@@ -235,7 +239,7 @@ def child(phase: str, path: Path, folder: Path, profile: bool) -> None:
     elif phase == "calamine":
         rows = run_calamine(path)
     else:
-        elapsed, cpu, rows, warnings = run_pipeline(path, folder)
+        elapsed, cpu, rows, warnings = run_pipeline(path)
         extra = {"warnings": warnings}
     if phase != "pipeline":
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -247,11 +251,11 @@ def child(phase: str, path: Path, folder: Path, profile: bool) -> None:
     )
 
 
-def measure(phase: str, path: Path, folder: Path, repeat: int, profile: bool) -> dict:
+def measure(phase: str, path: Path, repeat: int, profile: bool) -> dict:
     runs = []
     for _ in range(repeat):
         command = [sys.executable, __file__, "--child", phase, "--path", str(path)]
-        command += ["--cache", str(folder), *(["--profile"] if profile else [])]
+        command += ["--profile"] if profile else []
         out = subprocess.run(command, capture_output=True, text=True)
         if out.returncode or profile:
             sys.stderr.write(out.stderr)
@@ -282,7 +286,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(args.cache)
     if args.child:
-        child(args.child, Path(args.path), folder, args.profile)
+        child(args.child, Path(args.path), args.profile)
         return
 
     path = cached_workbook(folder, args.rows)
@@ -292,7 +296,7 @@ def main() -> None:
     results = {}
     for phase in args.only or PHASES:
         repeat = args.repeat_openpyxl if phase == "openpyxl" else args.repeat
-        results[phase] = r = measure(phase, path, folder, repeat, args.profile)
+        results[phase] = r = measure(phase, path, repeat, args.profile)
         note = f"  {r['warnings']} warnings" if "warnings" in r else ""
         print(
             f"{phase:9} {r['seconds']:7.2f} {r['cpu']:7.2f} {r['rows'] / r['seconds']:9,.0f} "

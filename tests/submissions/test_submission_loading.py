@@ -200,3 +200,20 @@ def test_an_unknown_partner_is_refused_without_reading(files, run, counts):
     assert "There is no partner 'nobody'" in result.output
     assert "acme" in result.output
     assert counts(run.db) == {"files": 0, "submissions": 0, "records": 0}
+
+
+def test_validation_leaves_the_garbage_collector_as_it_found_it(files, db):
+    """validate() pauses the cyclic collector while it works (see _collector_paused)."""
+    import gc
+
+    with db.read() as cur:
+        validate(cur, PARTNER, files.xlsx(Q3), "q3.xlsx", today=TODAY)
+        assert gc.isenabled()
+        validate(cur, PARTNER, b"not a workbook", "x.xlsx", today=TODAY)  # refused early
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            validate(cur, PARTNER, files.xlsx(Q3), "q3.xlsx", today=TODAY)
+            assert not gc.isenabled()  # a caller's choice is kept
+        finally:
+            gc.enable()
