@@ -19,11 +19,7 @@ filters, target = filter_bar(src)
 st.title(t("Overview"))
 
 if data.actions(src, filters, grain=None).empty:
-    st.info(
-        t("No records match these filters. Widen the period range or clear a filter."),
-        icon=":material/filter_alt_off:",
-    )
-    st.stop()
+    components.stop_when_nothing_matches()
 
 head = data.progress(src, filters, target=target).iloc[0]
 target = Target(head.target_name, head.target_reduction, head.deadline)

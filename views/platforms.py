@@ -22,11 +22,7 @@ filters, target = filter_bar(src)
 st.title(t("Platforms"))
 
 if data.actions(src, filters, grain=None).empty:
-    st.info(
-        t("No records match these filters. Widen the period range or clear a filter."),
-        icon=":material/filter_alt_off:",
-    )
-    st.stop()
+    components.stop_when_nothing_matches()
 
 options = data.filter_options(src)
 colors = charts_platforms.platform_colors(options.platforms["name"])

@@ -61,11 +61,7 @@ countries = data.countries(src)
 name_column = "name_zh" if get_language().startswith("zh") else "name_en"
 by_country = breakdown("country", filters, with_progress=False)
 if by_country.empty:
-    st.info(
-        t("No records match these filters. Widen the period range or clear a filter."),
-        icon=":material/filter_alt_off:",
-    )
-    st.stop()
+    components.stop_when_nothing_matches()
 
 options = data.filter_options(src)
 regions = breakdown("region", filters)

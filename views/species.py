@@ -34,11 +34,7 @@ st.title(t("Species groups"))
 
 totals = data.actions(src, filters, by="species_group", grain=None)
 if totals.empty:
-    st.info(
-        t("No records match these filters. Widen the period range or clear a filter."),
-        icon=":material/filter_alt_off:",
-    )
-    st.stop()
+    components.stop_when_nothing_matches()
 
 name_column = "name_zh" if get_language().startswith("zh") else "name_en"
 options = data.filter_options(src)

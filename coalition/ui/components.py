@@ -13,6 +13,15 @@ from coalition import theme
 from coalition.i18n import format_count, t
 
 
+def stop_when_nothing_matches() -> None:
+    """Say that the filters leave no records, and end the page's run there."""
+    st.info(
+        t("No records match these filters. Widen the period range or clear a filter."),
+        icon=":material/filter_alt_off:",
+    )
+    st.stop()
+
+
 def status_badge_html(status: str) -> str:
     """A status as a pill: symbol and label in black on the status colour (all seven colours
     keep a contrast of at least 4.5:1 with black), so it reads without the colour too."""
