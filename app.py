@@ -10,6 +10,7 @@ import streamlit as st
 
 from coalition.db import DatabaseBusy, DatabaseNotInitialised, resolve_path
 from coalition.i18n import set_language, t
+from coalition.migrate import SchemaTooNew
 from coalition.ui import data
 
 
@@ -26,7 +27,7 @@ def pages() -> list[st.Page]:
     ]
 
 
-PROBLEMS = (DatabaseNotInitialised, DatabaseBusy, data.DatabaseUnreadable)
+PROBLEMS = (DatabaseNotInitialised, DatabaseBusy, data.DatabaseUnreadable, SchemaTooNew)
 
 
 def explain(problem: Exception) -> None:
@@ -42,6 +43,9 @@ def explain(problem: Exception) -> None:
             ),
             icon=":material/database:",
         )
+        return
+    if isinstance(problem, SchemaTooNew):
+        st.error(str(problem), icon=":material/database:")
         return
     if isinstance(problem, DatabaseBusy):
         st.warning(

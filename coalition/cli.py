@@ -11,7 +11,6 @@ import json
 import math
 import re
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
@@ -20,7 +19,8 @@ import pandas as pd
 import metrics
 from coalition import export as exporting
 from coalition import store
-from coalition.db import Database, DatabaseBusy, DatabaseNotInitialised
+from coalition.cli_common import db_option
+from coalition.db import Database
 
 BY_CHOICES = {
     "platform": "platform",
@@ -31,26 +31,6 @@ BY_CHOICES = {
     "partner": "partner",
     "sector": "sector",
 }
-
-
-def db_option(command):
-    """Give a command the ``--db`` option and turn database errors into clear messages."""
-
-    @click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Database file (default: $COALITION_DB, else data/coalition.duckdb).",
-    )
-    @wraps(command)
-    def wrapper(*args, db_path=None, **kwargs):
-        try:
-            return command(*args, db=Database(db_path), **kwargs)
-        except (DatabaseBusy, DatabaseNotInitialised, store.StoreError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -425,6 +405,18 @@ def progress_command(
             f"{_percent(row['coverage'])} of baseline volume ({row['units_in_panel']} units); "
             f"cumulative actions {row['cumulative_actions']:,}."
         )
+
+
+def _register() -> None:
+    """Add the commands defined in the other command modules."""
+    from coalition import cli_backup, cli_deck, cli_users
+
+    for module in (cli_users, cli_backup, cli_deck):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:

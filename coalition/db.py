@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_PATH = Path("data") / "coalition.duckdb"
-SCHEMA_VERSION = 1
 
 
 class DatabaseBusy(RuntimeError):

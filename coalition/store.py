@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from coalition import reference
-from coalition.db import SCHEMA_VERSION, Database, get_meta, set_meta
+from coalition import migrate, reference
+from coalition.db import Database, get_meta, set_meta
 
-SCHEMA = (Path(__file__).resolve().parent / "schema.sql").read_text(encoding="utf-8")
 SECTORS = ("e-commerce", "social-media", "search", "other")
 PLATFORM_KINDS = ("marketplace", "second-hand", "social", "messaging", "search", "other")
 COUNT_COLUMNS = (
@@ -44,11 +42,13 @@ class StoreError(ValueError):
 
 
 def init(db: Database) -> None:
-    """Create the schema and load the reference data (safe to run on an existing database)."""
+    """Create the schema (or bring an older one up to date) and load the reference data.
+
+    Safe to run on an existing database: nothing stored is lost.
+    """
     with db.write() as cur:
-        cur.execute(SCHEMA)
+        migrate.migrate(cur)
         reference.load(cur)
-        set_meta(cur, "schema_version", str(SCHEMA_VERSION))
         if get_meta(cur, "submission_due_days") is None:
             set_meta(cur, "submission_due_days", str(DEFAULT_DUE_DAYS))
 

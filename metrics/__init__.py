@@ -14,6 +14,7 @@ Coverage, timeliness   :func:`metrics.coverage.reporting_coverage`
 =====================  ===============================================================
 """
 
+from metrics.access import OBSERVER, SECRETARIAT, Viewer
 from metrics.actions import actions, proactive_share
 from metrics.coverage import reporting_coverage
 from metrics.detection import detection_rate
@@ -22,6 +23,9 @@ from metrics.progress import STATUSES, Target, default_target, progress, project
 from metrics.reduction import reduction, reduction_series
 
 __all__ = [
+    "OBSERVER",
+    "SECRETARIAT",
+    "Viewer",
     "BREAKDOWNS",
     "GRAINS",
     "STATUSES",

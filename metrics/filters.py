@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from metrics.access import SECRETARIAT, Viewer
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 BREAKDOWNS = ("platform", "species_group", "region", "subregion", "country", "partner", "sector")
 GRAINS = ("month", "quarter", "year")
@@ -79,6 +81,7 @@ class Filters:
     countries: tuple[str, ...] = ()
     sectors: tuple[str, ...] = ()
     include_submitted: bool = False
+    viewer: Viewer = SECRETARIAT
 
     @property
     def from_date(self) -> dt.date | None:
@@ -103,6 +106,8 @@ class Filters:
             "by": by or "",
             "grain": grain or "total",
             "include_submitted": self.include_submitted,
+            "viewer_role": self.viewer.role,
+            "viewer_partner": self.viewer.partner,
             "partners": listed(self.partners),
             "platforms": listed(self.platforms),
             "species": listed(self.species_groups),

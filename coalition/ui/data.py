@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import metrics
-from coalition import store
+from coalition import migrate, store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
 from coalition.template import build_template
 from coalition.validation import Validation, validate
@@ -60,6 +60,7 @@ def source() -> Source:
         with db.read():  # one opening of the file for both questions
             if not store.is_initialised(db):
                 raise DatabaseNotInitialised(str(db.path))
+            migrate.upgrade(db)  # a database from an older release is brought up to date
             return Source(str(db.path.resolve()), db.data_version())
     except duckdb.Error as exc:
         raise DatabaseUnreadable(str(exc)) from exc

@@ -1,0 +1,60 @@
+"""Who is looking: the viewer that every read of counts is made for.
+
+* **secretariat** sees everything.
+* **partner** (a partner company's account) sees its own rows in full, and figures about other
+  partners only as aggregates that satisfy the rule below.
+* **observer** (the public, the press, CITES meetings) sees aggregates only, under the rule.
+
+The rule: a figure that includes partners who have not consented to be named (other than the
+viewer's own company) must be built from at least ``MIN_PARTNERS`` (3) such partners. A
+breakdown group that would break it is merged into "Other"; a figure that still breaks it is
+withheld, and the pages say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ROLES = ("secretariat", "partner", "observer")
+MIN_PARTNERS = 3
+OTHER = "Other"
+
+Role = Literal["secretariat", "partner", "observer"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A role, and for a partner account the partner's slug."""
+
+    role: Role = "secretariat"
+    partner: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"Unknown role {self.role!r}: use one of {', '.join(ROLES)}.")
+        if (self.role == "partner") != (self.partner is not None):
+            raise ValueError("A partner viewer needs a partner slug, and only a partner viewer.")
+
+    @classmethod
+    def parse(cls, text: str) -> Viewer:
+        """'secretariat', 'observer' or 'partner:SLUG' (as the CLI's ``--viewer`` takes)."""
+        role, _, partner = text.strip().partition(":")
+        if role == "partner":
+            if not partner:
+                raise ValueError("Write a partner viewer as partner:SLUG, e.g. partner:acme.")
+            return cls("partner", partner)
+        if partner:
+            raise ValueError(f"Only a partner viewer takes a slug; got {text!r}.")
+        return cls(role)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"partner:{self.partner}" if self.role == "partner" else self.role
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role == "secretariat"
+
+
+SECRETARIAT = Viewer("secretariat")
+OBSERVER = Viewer("observer")
