@@ -268,7 +268,46 @@ def template_command(db: Database, partner: str, out: str, lang: str) -> None:
     click.echo(f"Wrote the {lang} template for {partner} to {out}.")
 
 
-def _filters(period_from, period_to, partners, sectors, species, regions, include_submitted):
+class ViewerType(click.ParamType):
+    """``secretariat``, ``observer`` or ``partner:SLUG``: whose eyes the figures are for."""
+
+    name = "viewer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, metrics.Viewer):
+            return value
+        try:
+            return metrics.Viewer.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def viewer_option(command):
+    """The ``--viewer`` option: what a secretariat, a partner or an observer may see."""
+    return click.option(
+        "--viewer",
+        type=ViewerType(),
+        default="secretariat",
+        show_default=True,
+        help="Whose view: secretariat (everything), partner:SLUG (its own rows and "
+        "aggregates), observer (aggregates of at least 3 partners unless they consented).",
+    )(command)
+
+
+def check_viewer(cur, viewer: metrics.Viewer) -> None:
+    """Refuse a partner viewer whose partner is not registered."""
+    if viewer.partner is not None:
+        known = set(store.partners(cur)["slug"])
+        if viewer.partner not in known:
+            raise click.BadParameter(
+                f"No partner {viewer.partner!r}; known: {', '.join(sorted(known)) or 'none'}.",
+                param_hint="--viewer",
+            )
+
+
+def _filters(
+    period_from, period_to, partners, sectors, species, regions, include_submitted, viewer
+):
     try:
         filters = metrics.Filters(
             period_from=period_from,
@@ -278,6 +317,7 @@ def _filters(period_from, period_to, partners, sectors, species, regions, includ
             species_groups=tuple(species),
             regions=tuple(regions),
             include_submitted=include_submitted,
+            viewer=viewer,
         )
         filters.params()
     except ValueError as exc:
@@ -318,6 +358,7 @@ PROGRESS_KEYS = {
     "units_in_panel": "units_in_panel",
     "units_with_baseline": "units_with_baseline",
     "platforms_in_panel": "platforms_in_panel",
+    "withheld": "withheld",
 }
 
 
@@ -359,6 +400,7 @@ def _percent(value) -> str:
 @click.option("--species", multiple=True, help="Only this species group slug (repeatable).")
 @click.option("--region", "regions", multiple=True, help="Only this UN M49 region or subregion.")
 @click.option("--include-submitted", is_flag=True, help="Count submissions not yet accepted.")
+@viewer_option
 @db_option
 def progress_command(
     db: Database,
@@ -372,12 +414,14 @@ def progress_command(
     species,
     regions,
     include_submitted,
+    viewer,
 ) -> None:
     """Progress toward the reduction target, as of the end of the period range."""
     filters = _filters(
-        period_from, period_to, partners, sectors, species, regions, include_submitted
+        period_from, period_to, partners, sectors, species, regions, include_submitted, viewer
     )
     with db.read() as cur:
+        check_viewer(cur, viewer)
         target = None
         if target_name:
             found = [t for t in metrics.targets(cur) if t.name == target_name]
@@ -396,6 +440,12 @@ def progress_command(
         click.echo("Synthetic demo data — not real coalition figures.\n")
     for row in rows:
         label = row["group"] if by else "Coalition"
+        if row["withheld"]:
+            click.echo(
+                f"{label}: withheld — built from fewer than 3 partners who have not "
+                "consented to be named."
+            )
+            continue
         click.echo(
             f"{label}: reduction {_percent(row['reduction'])} vs baseline as of "
             f"{row['as_of']} ({row['current_period']}); target {_percent(row['target'])} by "
@@ -403,7 +453,7 @@ def progress_command(
             f"{row['status'].replace('_', ' ')}; projected at deadline "
             f"{_percent(row['projected_reduction_at_deadline'])}; coverage "
             f"{_percent(row['coverage'])} of baseline volume ({row['units_in_panel']} units); "
-            f"cumulative actions {row['cumulative_actions']:,}."
+            f"cumulative actions {row['cumulative_actions'] or 0:,}."
         )
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 ROLES = ("secretariat", "partner", "observer")
 MIN_PARTNERS = 3
-OTHER = "Other"
+OTHER = "Others (merged)"
 
 Role = Literal["secretariat", "partner", "observer"]
 
@@ -58,3 +60,26 @@ class Viewer:
 
 SECRETARIAT = Viewer("secretariat")
 OBSERVER = Viewer("observer")
+
+
+KEY_COLUMNS = ("group", "period")
+
+
+def withhold(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blank the figures of every row built from 1 or 2 protected partners.
+
+    The indicator SQL counts, per row, the distinct partners protected from the viewer whose
+    data the row's figures use (``protected_partners``). A row with none of them, or with
+    ``MIN_PARTNERS`` or more, is shown; any other row keeps its group and period but loses its
+    figures, and ``withheld`` says so. The count itself is dropped.
+    """
+    if "protected_partners" not in frame.columns:
+        return frame
+    counts = frame.pop("protected_partners").fillna(0)
+    withheld = (counts > 0) & (counts < MIN_PARTNERS)
+    if withheld.any():
+        for column in frame.columns:
+            if column not in KEY_COLUMNS:
+                frame[column] = frame[column].mask(withheld)
+    frame["withheld"] = withheld.to_numpy(dtype=bool)
+    return frame

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from metrics.access import SECRETARIAT, Viewer
+from metrics.access import MIN_PARTNERS, SECRETARIAT, Viewer, withhold
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 BREAKDOWNS = ("platform", "species_group", "region", "subregion", "country", "partner", "sector")
@@ -108,6 +108,7 @@ class Filters:
             "include_submitted": self.include_submitted,
             "viewer_role": self.viewer.role,
             "viewer_partner": self.viewer.partner,
+            "min_partners": MIN_PARTNERS,
             "partners": listed(self.partners),
             "platforms": listed(self.platforms),
             "species": listed(self.species_groups),
@@ -144,4 +145,4 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd
     """Run a named indicator query; only the parameters that it uses are passed."""
     text = sql(name)
     used = {k: v for k, v in params.items() if f"${k}" in text}
-    return con.execute(text, used).df()
+    return withhold(con.execute(text, used).df())

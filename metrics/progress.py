@@ -98,6 +98,10 @@ def _as_of(filters: Filters, quarter: str | None) -> dt.date | None:
     return month_bounds(quarter)[1] if quarter else None
 
 
+def _count(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
 def _number(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
@@ -127,6 +131,8 @@ def progress(
       ``limited_progress`` (0–0.60), ``deterioration`` (< 0); ``insufficient_data`` when
       there is no matched panel for the quarter.
     * ``cumulative_actions``: removed + blocked since the first record, to the end of the range.
+    * ``withheld``: the group's figures are blanked for this viewer (built from one or two
+      partners who have not consented to be named; see :mod:`metrics.access`).
     """
     target = target or default_target(con)
     series = reduction_series(con, filters, by=by, whole_history=True)
@@ -134,6 +140,7 @@ def progress(
     as_of = _as_of(filters, quarter)
     totals = actions(con, filters, by=by, grain=None)
     cumulative = dict(zip(totals["group"], totals["cumulative_actions"], strict=True))
+    totals_withheld = dict(zip(totals["group"], totals["withheld"], strict=True))
     # every group with data gets a row, also one with no baseline yet (insufficient data)
     groups = sorted(set(series["group"]) | set(cumulative)) or ([] if by else ["All"])
     now = latest(series, filters, groups=groups)
@@ -173,7 +180,9 @@ def progress(
                 "pace_ratio": ratio,
                 "status": status_of(red, ratio, as_of, target) if as_of else "insufficient_data",
                 **projected,
-                "cumulative_actions": int(cumulative.get(row.group, 0) or 0),
+                "cumulative_actions": _count(cumulative.get(row.group, 0)),
+                # figures blanked for this viewer (see metrics.access)
+                "withheld": row.withheld is True or bool(totals_withheld.get(row.group, False)),
             }
         )
     columns = [
@@ -197,8 +206,11 @@ def progress(
         "projected_reduction_high",
         "projected_target_date",
         "cumulative_actions",
+        "withheld",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["cumulative_actions"] = frame["cumulative_actions"].astype("Int64")
+    return frame
 
 
 def _projection(trend: Trend | None, target: Target) -> dict:

@@ -11,6 +11,7 @@ WITH
         listings_removed,
         listings_blocked,
         partner,
+        protected,
         platform_id
     FROM scoped
 ),
@@ -24,7 +25,8 @@ totals AS (
             + coalesce(sum(listings_blocked) FILTER (WHERE in_range), 0) AS actions,
         coalesce(sum(listings_removed), 0) + coalesce(sum(listings_blocked), 0) AS all_actions,
         count(DISTINCT partner) FILTER (WHERE in_range) AS partners_reporting,
-        count(DISTINCT platform_id) FILTER (WHERE in_range) AS platforms_reporting
+        count(DISTINCT platform_id) FILTER (WHERE in_range) AS platforms_reporting,
+        count(DISTINCT partner) FILTER (WHERE protected) AS protected_partners
     FROM per_period
     GROUP BY grp, period
 )
@@ -36,7 +38,8 @@ SELECT
     actions,
     sum(all_actions) OVER (PARTITION BY grp ORDER BY period) AS cumulative_actions,
     partners_reporting,
-    platforms_reporting
+    platforms_reporting,
+    protected_partners
 FROM totals
 QUALIFY $from_bucket IS NULL OR period >= $from_bucket
 ORDER BY "group", period

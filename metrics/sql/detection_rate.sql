@@ -13,7 +13,8 @@ SELECT
     1000 * sum(listings_detected) FILTER (WHERE search_effort IS NOT NULL)
         / nullif(sum(search_effort) FILTER (WHERE listings_detected IS NOT NULL), 0)
         AS detected_per_1000_searches,
-    sum(listings_detected) FILTER (WHERE search_effort IS NULL) AS detected_without_effort
+    sum(listings_detected) FILTER (WHERE search_effort IS NULL) AS detected_without_effort,
+    count(DISTINCT partner) FILTER (WHERE protected) AS protected_partners
 FROM scoped
 WHERE listings_detected IS NOT NULL
   AND ($from_date IS NULL OR start_date >= $from_date)

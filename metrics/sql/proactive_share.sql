@@ -9,7 +9,8 @@ SELECT
     sum(listings_removed) AS listings_removed,
     sum(listings_blocked) / nullif(sum(listings_blocked) + sum(listings_removed), 0)
         AS proactive_share,
-    count(*) AS rows_used
+    count(*) AS rows_used,
+    count(DISTINCT partner) FILTER (WHERE protected) AS protected_partners
 FROM scoped
 WHERE listings_blocked IS NOT NULL AND listings_removed IS NOT NULL
   AND ($from_date IS NULL OR start_date >= $from_date)

@@ -48,6 +48,8 @@ unit_quarters AS (
         s.platform_id,
         s.grp,
         s.quarter,
+        any_value(s.partner) AS partner,
+        bool_or(s.protected) AS protected,
         sum(s.listings_detected) AS detected_all,
         sum(s.listings_detected) FILTER (WHERE s.search_effort IS NOT NULL) AS detected_with_effort,
         sum(s.search_effort) AS effort,
@@ -63,6 +65,8 @@ unit_rates AS (
         u.platform_id,
         u.grp,
         u.quarter,
+        u.partner,
+        u.protected,
         -- a platform that reports effort is measured on the rows that report both counts
         CASE WHEN e.reports_effort THEN u.detected_with_effort ELSE u.detected_all END
             AS detected,
@@ -75,6 +79,8 @@ unit_baselines AS (
         r.platform_id,
         r.grp,
         w.last_quarter,
+        any_value(r.partner) AS partner,
+        bool_or(r.protected) AS protected,
         sum(r.detected) AS base_detected,
         sum(r.exposure) AS base_exposure,
         (epoch(any_value(fq.start_date)) + epoch(any_value(lq.end_date) + INTERVAL 1 DAY)) / 2
@@ -123,7 +129,8 @@ SELECT
     make_timestamp(CAST(1e6 * sum(e.base_detected * e.base_midpoint)
         FILTER (WHERE p.platform_id IS NOT NULL)
         / sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) AS BIGINT))
-        AS baseline_midpoint
+        AS baseline_midpoint,
+    count(DISTINCT e.partner) FILTER (WHERE e.protected) AS protected_partners
 FROM eligible AS e
 LEFT JOIN panel AS p
   ON p.quarter = e.quarter AND p.grp = e.grp AND p.platform_id = e.platform_id

@@ -1,7 +1,17 @@
-scoped AS (
+protection AS (
+    -- Which partners' figures are protected from this viewer: for anyone but the secretariat,
+    -- every partner that has not consented to be named, except the viewer's own company.
+    SELECT
+        slug AS partner,
+        ($viewer_role <> 'secretariat' AND NOT consent_to_name
+         AND slug IS DISTINCT FROM $viewer_partner) AS protected
+    FROM partners
+),
+selected AS (
     -- The records a filter selects, as of its end date, each with the group it is broken down by.
     SELECT
         f.*,
+        p.protected,
         CASE $by
             WHEN 'platform' THEN f.platform
             WHEN 'species_group' THEN f.species_group
@@ -11,7 +21,7 @@ scoped AS (
             WHEN 'partner' THEN f.partner
             WHEN 'sector' THEN f.sector
             ELSE 'All'
-        END AS grp,
+        END AS named_group,
         CASE $grain
             WHEN 'month' THEN f.end_month
             WHEN 'quarter' THEN f.quarter
@@ -19,6 +29,7 @@ scoped AS (
             ELSE 'total'
         END AS bucket
     FROM facts AS f
+    JOIN protection AS p ON p.partner = f.partner
     WHERE (f.status = 'accepted' OR ($include_submitted AND f.status = 'submitted'))
       AND NOT ($include_submitted AND f.replaced_by_pending IS NOT NULL)
       AND ($partners IS NULL OR list_contains($partners, f.partner))
@@ -29,4 +40,18 @@ scoped AS (
       AND ($countries IS NULL OR list_contains($countries, f.country))
       AND ($sectors IS NULL OR list_contains($sectors, f.sector))
       AND ($to_date IS NULL OR f.end_date <= $to_date)
+),
+group_protection AS (
+    -- A group built from 1 or 2 protected partners is merged into 'Other' (see metrics.access).
+    SELECT named_group, count(DISTINCT partner) FILTER (WHERE protected) AS protected_partners
+    FROM selected
+    GROUP BY named_group
+),
+scoped AS (
+    SELECT
+        s.*,
+        CASE WHEN g.protected_partners BETWEEN 1 AND $min_partners - 1 THEN 'Others (merged)'
+             ELSE s.named_group END AS grp
+    FROM selected AS s
+    JOIN group_protection AS g ON g.named_group = s.named_group
 )
