@@ -1,7 +1,9 @@
 """Coalition Progress Tracker — the Streamlit entry point: ``streamlit run app.py``.
 
-Sets the page up, checks the database, shows the synthetic-data banner, and runs the chosen
-page. The pages are listed once, in ``pages()``.
+Sets the page up, checks the database, finds who is signed in, shows the synthetic-data
+banner, and runs the chosen page. The pages, and the roles that may open each, are listed once,
+in ``coalition/ui/navigation.py``: ``st.navigation`` gets only the pages of the signed-in
+role, so a page a role may not see cannot be reached by its URL either.
 """
 
 from __future__ import annotations
@@ -11,21 +13,9 @@ import streamlit as st
 from coalition.db import DatabaseBusy, DatabaseNotInitialised, resolve_path
 from coalition.i18n import set_language, t
 from coalition.migrate import SchemaTooNew
-from coalition.ui import data
-
-
-def pages() -> list[st.Page]:
-    """Every page of the app, in menu order."""
-    return [
-        st.Page(
-            "views/overview.py", title=t("Overview"), icon=":material/monitoring:", default=True
-        ),
-        st.Page("views/platforms.py", title=t("Platforms"), icon=":material/storefront:"),
-        st.Page("views/species.py", title=t("Species"), icon=":material/pets:"),
-        st.Page("views/regions.py", title=t("Regions"), icon=":material/public:"),
-        st.Page("views/submit.py", title=t("Submit data"), icon=":material/upload_file:"),
-    ]
-
+from coalition.ui import data, navigation, session
+from metrics import OBSERVER
+from metrics.access import OTHER
 
 PROBLEMS = (DatabaseNotInitialised, DatabaseBusy, data.DatabaseUnreadable, SchemaTooNew)
 
@@ -73,16 +63,35 @@ def explain(problem: Exception) -> None:
 set_language(st.session_state.get("language", "en"))
 # An emoji icon: the browser draws it; a Material icon would be fetched from Google's servers.
 st.set_page_config(page_title=t("Coalition Progress Tracker"), page_icon="📉", layout="wide")
-page = st.navigation(pages())
 try:
     source = data.source()
 except PROBLEMS as problem:
     explain(problem)
     st.stop()
 data.set_current(source)
+user = session.current_user()
+# every figure of this run is computed for this viewer (coalition.ui.data applies it)
+data.set_viewer(user.viewer if user else OBSERVER)
+page = st.navigation(navigation.pages(user))
+if user is not None:
+    st.sidebar.caption(
+        t("Signed in as {name} ({role})", name=user.name, role=session.role_label(user.role))
+    )
 if data.is_synthetic(source):
     st.warning(t("Synthetic demo data — not real coalition figures"), icon=":material/science:")
+notice = st.empty()  # above the page: filled once the page has asked for its figures
+data.start_run()
 try:
     page.run()
 except PROBLEMS as problem:  # e.g. a command-line load that started during this run
     explain(problem)
+if data.withheld_in_this_run():
+    notice.info(
+        t(
+            "Some figures are withheld: they would rest on one or two partners who have not "
+            "consented to be named. Such groups are combined into “{other}”, and a figure "
+            "that still rests on so few partners is left blank.",
+            other=OTHER,
+        ),
+        icon=":material/visibility_off:",
+    )

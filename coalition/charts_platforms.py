@@ -119,7 +119,7 @@ def platform_table(
             ),
             "projected_target_date": progress["projected_target_date"],
             "proactive_share": progress["group"].map(share).astype(float),
-            "cumulative_actions": progress["cumulative_actions"].astype("int64"),
+            "cumulative_actions": progress["cumulative_actions"].astype("Int64"),
         }
     )
     order = table.assign(_rank=_status_rank(table["status"]))

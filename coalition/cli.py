@@ -124,6 +124,43 @@ def partner_add(
     click.echo(f"Added partner {slug} with {len(platforms)} platform(s).")
 
 
+class ViewerType(click.ParamType):
+    """``secretariat``, ``observer`` or ``partner:SLUG``: whose eyes the figures are for."""
+
+    name = "viewer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, metrics.Viewer):
+            return value
+        try:
+            return metrics.Viewer.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def viewer_option(command):
+    """The ``--viewer`` option: what a secretariat, a partner or an observer may see."""
+    return click.option(
+        "--viewer",
+        type=ViewerType(),
+        default="secretariat",
+        show_default=True,
+        help="Whose view: secretariat (everything), partner:SLUG (its own rows and "
+        "aggregates), observer (aggregates of at least 3 partners unless they consented).",
+    )(command)
+
+
+def check_viewer(cur, viewer: metrics.Viewer) -> None:
+    """Refuse a partner viewer whose partner is not registered."""
+    if viewer.partner is not None:
+        known = set(store.partners(cur)["slug"])
+        if viewer.partner not in known:
+            raise click.BadParameter(
+                f"No partner {viewer.partner!r}; known: {', '.join(sorted(known)) or 'none'}.",
+                param_hint="--viewer",
+            )
+
+
 @cli.command("export")
 @click.option(
     "--format",
@@ -139,15 +176,21 @@ def partner_add(
     default=None,
     help="Output file (default: standard output).",
 )
+@viewer_option
 @db_option
-def export_command(db: Database, fmt: str, out: str | None) -> None:
-    """Write the current (not superseded) records with the canonical columns."""
+def export_command(db: Database, fmt: str, out: str | None, viewer: metrics.Viewer) -> None:
+    """Write the current (not superseded) records with the canonical columns; for
+    ``--viewer partner:SLUG`` that partner's own records only, for ``--viewer observer`` only
+    aggregates by quarter, species group and region, none resting on fewer than 3 partners
+    who have not consented to be named."""
     with db.read() as cur:
-        frame = exporting.current_records(cur)
+        check_viewer(cur, viewer)
+        frame = exporting.for_viewer(cur, viewer)
     if out:
         with open(out, "wb") as fh:
             exporting.write(frame, fmt, fh)
-        click.echo(f"Wrote {len(frame)} records to {out}.", err=True)
+        what = "aggregate rows" if viewer.role == "observer" else "records"
+        click.echo(f"Wrote {len(frame)} {what} to {out}.", err=True)
     else:
         exporting.write(frame, fmt, sys.stdout.buffer)
 
@@ -266,43 +309,6 @@ def template_command(db: Database, partner: str, out: str, lang: str) -> None:
         data = build_template(cur, partner, lang)
     Path(out).write_bytes(data)
     click.echo(f"Wrote the {lang} template for {partner} to {out}.")
-
-
-class ViewerType(click.ParamType):
-    """``secretariat``, ``observer`` or ``partner:SLUG``: whose eyes the figures are for."""
-
-    name = "viewer"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, metrics.Viewer):
-            return value
-        try:
-            return metrics.Viewer.parse(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-def viewer_option(command):
-    """The ``--viewer`` option: what a secretariat, a partner or an observer may see."""
-    return click.option(
-        "--viewer",
-        type=ViewerType(),
-        default="secretariat",
-        show_default=True,
-        help="Whose view: secretariat (everything), partner:SLUG (its own rows and "
-        "aggregates), observer (aggregates of at least 3 partners unless they consented).",
-    )(command)
-
-
-def check_viewer(cur, viewer: metrics.Viewer) -> None:
-    """Refuse a partner viewer whose partner is not registered."""
-    if viewer.partner is not None:
-        known = set(store.partners(cur)["slug"])
-        if viewer.partner not in known:
-            raise click.BadParameter(
-                f"No partner {viewer.partner!r}; known: {', '.join(sorted(known)) or 'none'}.",
-                param_hint="--viewer",
-            )
 
 
 def _filters(

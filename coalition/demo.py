@@ -34,10 +34,19 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from coalition import store
+from coalition import auth, store
 from coalition.db import Database, set_meta
 
 DEFAULT_SEED = 2018
+
+# Demo accounts, one per role: (name, role, partner, password). The passwords are public,
+# fake and for the demo database only; a real deployment creates its own accounts.
+DEMO_PARTNER = "kestrel-bazaar"
+DEMO_ACCOUNTS = (
+    ("secretariat", "secretariat", None, "demo-secretariat"),
+    ("partner", "partner", DEMO_PARTNER, "demo-partner"),
+    ("observer", "observer", None, "demo-observer"),
+)
 LAST_MONTH = 78  # months are counted from 2018-03 (0); 78 is 2024-09
 
 # The coalition's published cumulative actions (listings removed + blocked): end month index
@@ -323,6 +332,8 @@ def load_demo(db: Database, seed: int = DEFAULT_SEED) -> dict:
             cur.unregister("demo_records")
         set_meta(cur, "synthetic", "1")
         set_meta(cur, "demo_seed", str(seed))
+        for name, role, partner, password in DEMO_ACCOUNTS:
+            auth.add_user(cur, name, role, password, partner, actor="demo-loader")
         achieved = {
             f"{name}_to_{_month_label(m).replace('-', '_')}": int(
                 cur.execute(query, [_month_label(m)]).fetchone()[0]
@@ -342,6 +353,7 @@ def load_demo(db: Database, seed: int = DEFAULT_SEED) -> dict:
         "platforms": len(platforms),
         "submissions": len(submissions),
         "records": len(records),
+        "accounts": len(DEMO_ACCOUNTS),
         "seconds": round(time.perf_counter() - started, 2),
         **achieved,
     }

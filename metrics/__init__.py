@@ -18,7 +18,7 @@ from metrics.access import OBSERVER, SECRETARIAT, Viewer
 from metrics.actions import actions, proactive_share
 from metrics.coverage import reporting_coverage
 from metrics.detection import detection_rate
-from metrics.filters import BREAKDOWNS, GRAINS, Filters
+from metrics.filters import BREAKDOWNS, GRAINS, GROUP_SEPARATOR, Filters
 from metrics.progress import STATUSES, Target, default_target, progress, projection, targets
 from metrics.reduction import reduction, reduction_series
 
@@ -28,6 +28,7 @@ __all__ = [
     "Viewer",
     "BREAKDOWNS",
     "GRAINS",
+    "GROUP_SEPARATOR",
     "STATUSES",
     "Filters",
     "Target",

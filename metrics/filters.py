@@ -19,7 +19,21 @@ import pandas as pd
 from metrics.access import MIN_PARTNERS, SECRETARIAT, Viewer, withhold
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-BREAKDOWNS = ("platform", "species_group", "region", "subregion", "country", "partner", "sector")
+BREAKDOWNS = (
+    "platform",
+    "platform_kind",
+    "species_group",
+    "region",
+    "subregion",
+    "country",
+    "partner",
+    "sector",
+    # species group × region as one group, "elephants|Asia": a cross table under the viewer
+    # rule in one query (a cell resting on one or two protected partners is merged or withheld)
+    "species_region",
+)
+# how species_region joins its two parts
+GROUP_SEPARATOR = "|"
 GRAINS = ("month", "quarter", "year")
 ALL = "All"
 

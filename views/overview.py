@@ -38,6 +38,8 @@ st.markdown(
     )
 )
 
+if head.withheld:
+    components.withheld_headline()
 # two rows, so that long labels and exact counts are never cut off
 reduction, progress, projected = st.columns(3, border=True)
 actions, reporting = st.columns(2, border=True)

@@ -111,6 +111,9 @@ groups = [g for g in reference["group"] if g in set(totals["group"])]
 if st.session_state.get(DETAIL_KEY) not in groups:
     st.session_state.pop(DETAIL_KEY, None)  # a group that the filters no longer show
 group = st.selectbox(t("Species group"), groups, format_func=labels.get, key=DETAIL_KEY)
+if group is None:  # every group merged or withheld for this viewer
+    st.caption(t("No species group to show in detail for these filters."))
+    st.stop()
 only = replace(filters, species_groups=(group,))
 
 st.markdown(f"**{t('Reduction by platform')}** · {labels[group]}")

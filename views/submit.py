@@ -2,8 +2,9 @@
 
 The report comes from ``coalition.validation.validate`` (the same check as ``coalition
 validate``), the submission from ``coalition.ingest.ingest`` (as ``coalition ingest``): all of
-the file or nothing, kept byte for byte, awaiting the secretariat's review. There is no sign-in
-yet, so the partner is chosen here.
+the file or nothing, kept byte for byte, awaiting the secretariat's review. A partner account
+submits for its own company; the secretariat chooses the partner (e.g. to load a file sent by
+e-mail). The signed-in account is kept as the uploader.
 """
 
 import datetime as dt
@@ -13,7 +14,7 @@ import streamlit as st
 from coalition.i18n import t
 from coalition.reader import MAX_FILE_BYTES
 from coalition.store import StoreError
-from coalition.ui import data, submit
+from coalition.ui import data, session, submit
 
 LANGUAGES = {"en": "English", "zh": "中文"}  # each in its own language
 
@@ -29,7 +30,14 @@ if not partners:
         icon=":material/group_off:",
     )
     st.stop()
-partner = st.selectbox(t("Partner"), list(partners), format_func=partners.get, key="submit_partner")
+user = session.current_user()  # app.py lets only secretariat and partner accounts here
+if user.partner is not None:
+    partner = user.partner
+    st.markdown(t("Submitting for **{partner}**.", partner=partners.get(partner, partner)))
+else:
+    partner = st.selectbox(
+        t("Partner"), list(partners), format_func=partners.get, key="submit_partner"
+    )
 
 st.subheader(t("1. Download the template"))
 st.caption(
@@ -108,12 +116,7 @@ if check is not None:
             key=ack_key,
             help=t("Warnings do not stop a submission, but each needs a look first."),
         )
-    st.text_input(
-        t("Your name or e-mail (kept with the submission)"),
-        placeholder=submit.DEFAULT_UPLOADER,
-        key="submit_uploaded_by",
-        max_chars=200,
-    )
+    st.session_state["submit_uploaded_by"] = user.name  # kept with the submission
     st.button(
         t("Submit"),
         type="primary",

@@ -37,6 +37,18 @@ def status_badge(status: str) -> None:
     st.markdown(status_badge_html(status), unsafe_allow_html=True)
 
 
+def withheld_headline() -> None:
+    """Say why the headline figures are blank for this viewer."""
+    st.warning(
+        t(
+            "These figures are withheld from your view: with these filters they rest on one or "
+            "two partners who have not consented to be named. Widen the filters (more partners, "
+            "a longer period) to see them."
+        ),
+        icon=":material/visibility_off:",
+    )
+
+
 def reporting_metric(coverage: pd.DataFrame) -> None:
     """Partners reporting in the latest period of ``metrics.reporting_coverage``, of those
     expected — which is known only without a species, region or country filter."""
@@ -44,6 +56,10 @@ def reporting_metric(coverage: pd.DataFrame) -> None:
         st.metric(t("Partners reporting"), "—")
         return
     latest = coverage.iloc[-1]
+    if latest.get("withheld", False):
+        st.metric(t("Partners reporting"), t("withheld"))
+        st.caption(t("In {period}", period=latest.period))
+        return
     expected = latest.partners_expected
     st.metric(
         t("Partners reporting"),

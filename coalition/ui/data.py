@@ -11,7 +11,9 @@ the threads of the app and releases the file when idle.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import wraps
 
 import duckdb
 import pandas as pd
@@ -67,6 +69,8 @@ def source() -> Source:
 
 
 _CURRENT = "_coalition_source"
+_VIEWER = "_coalition_viewer"
+_WITHHELD = "_coalition_withheld"
 
 
 def set_current(src: Source) -> None:
@@ -77,6 +81,49 @@ def set_current(src: Source) -> None:
 def current() -> Source:
     """The source checked by the entry point at the start of this run (see ``app.py``)."""
     return st.session_state[_CURRENT]
+
+
+def set_viewer(viewer: metrics.Viewer) -> None:
+    """Remember whose eyes this run's figures are for: the signed-in account's viewer, set by
+    the entry point (``app.py``) at the start of every run."""
+    st.session_state[_VIEWER] = viewer
+
+
+def current_viewer() -> metrics.Viewer:
+    """The viewer of this run; an observer (aggregates only) when none was set."""
+    return st.session_state.get(_VIEWER, metrics.OBSERVER)
+
+
+def as_viewer(filters: metrics.Filters) -> metrics.Filters:
+    """``filters`` for this run's viewer, whatever viewer the page put in them: a page cannot
+    widen what its user may see. Only the observer view, the narrowest, may be asked for by
+    any page (the presentation mode does)."""
+    if filters.viewer == metrics.OBSERVER:
+        return filters
+    return replace(filters, viewer=current_viewer())
+
+
+def viewed(cached: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Wrap a cached indicator so that its filters always carry this run's viewer."""
+
+    @wraps(cached)
+    def wrapper(src: Source, filters: metrics.Filters, **kwargs) -> pd.DataFrame:
+        frame = cached(src, as_viewer(filters), **kwargs)
+        if "withheld" in frame.columns and frame["withheld"].any():
+            st.session_state[_WITHHELD] = True
+        return frame
+
+    return wrapper
+
+
+def start_run() -> None:
+    """Forget what the previous run withheld (called by the entry point before a page runs)."""
+    st.session_state[_WITHHELD] = False
+
+
+def withheld_in_this_run() -> bool:
+    """True when a figure that this run's page asked for was withheld from its viewer."""
+    return bool(st.session_state.get(_WITHHELD, False))
 
 
 @dataclass(frozen=True)
@@ -92,15 +139,25 @@ class FilterOptions:
     targets: list[metrics.Target]
 
 
-@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def filter_options(src: Source) -> FilterOptions:
+    """What the filter bar offers this run's viewer: a partner or an observer can pick only
+    partners (and their platforms) that consented to be named, and a partner its own too."""
+    return _filter_options(src, current_viewer())
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def _filter_options(src: Source, viewer: metrics.Viewer) -> FilterOptions:
     with src.db.read() as cur:
         months = store.data_months(cur)
+        partners = store.partners(cur)
+        if not viewer.sees_everything:
+            partners = partners[partners["consent_to_name"] | (partners["slug"] == viewer.partner)]
+        platforms = store.platforms(cur)
         return FilterOptions(
             first_month=months[0] if months else None,
             last_month=months[1] if months else None,
-            partners=store.partners(cur),
-            platforms=store.platforms(cur),
+            partners=partners.reset_index(drop=True),
+            platforms=platforms[platforms["partner"].isin(partners["slug"])].reset_index(drop=True),
             species_groups=store.species_groups(cur),
             regions=store.regions(cur),
             targets=metrics.targets(cur),
@@ -113,6 +170,7 @@ def is_synthetic(src: Source) -> bool:
         return store.is_synthetic(cur)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def progress(
     src: Source,
@@ -125,6 +183,7 @@ def progress(
         return metrics.progress(cur, filters, by=by, target=target)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def projection(
     src: Source,
@@ -137,6 +196,7 @@ def projection(
         return metrics.projection(cur, filters, by=by, target=target)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def reduction_series(
     src: Source, filters: metrics.Filters, *, by: str | None = None
@@ -145,6 +205,7 @@ def reduction_series(
         return metrics.reduction_series(cur, filters, by=by)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def actions(
     src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str | None = "quarter"
@@ -153,6 +214,7 @@ def actions(
         return metrics.actions(cur, filters, by=by, grain=grain)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def reporting_coverage(
     src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str = "quarter"
@@ -161,6 +223,7 @@ def reporting_coverage(
         return metrics.reporting_coverage(cur, filters, by=by, grain=grain)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def proactive_share(
     src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str | None = "quarter"
@@ -169,6 +232,7 @@ def proactive_share(
         return metrics.proactive_share(cur, filters, by=by, grain=grain)
 
 
+@viewed
 @st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def detection_rate(
     src: Source, filters: metrics.Filters, *, by: str | None = None, grain: str | None = "quarter"

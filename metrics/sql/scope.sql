@@ -14,6 +14,8 @@ selected AS (
         p.protected,
         CASE $by
             WHEN 'platform' THEN f.platform
+            WHEN 'platform_kind' THEN pk.kind
+            WHEN 'species_region' THEN f.species_group || '|' || f.region
             WHEN 'species_group' THEN f.species_group
             WHEN 'region' THEN f.region
             WHEN 'subregion' THEN f.subregion
@@ -30,6 +32,7 @@ selected AS (
         END AS bucket
     FROM facts AS f
     JOIN protection AS p ON p.partner = f.partner
+    JOIN platforms AS pk ON pk.id = f.platform_id
     WHERE (f.status = 'accepted' OR ($include_submitted AND f.status = 'submitted'))
       AND NOT ($include_submitted AND f.replaced_by_pending IS NOT NULL)
       AND ($partners IS NULL OR list_contains($partners, f.partner))

@@ -13,7 +13,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from coalition import store
+from coalition import auth, store
+from coalition.auth import User
+from coalition.ui.session import sign_in_as
 from coalition.db import Database, set_meta
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -58,19 +60,29 @@ def synthetic(sample: Database) -> Database:
 
 @pytest.fixture
 def empty(tmp_path: Path) -> Database:
-    """An initialised database without any partner or record."""
+    """An initialised database without any partner or record (one secretariat account)."""
     db = Database(tmp_path / "empty.duckdb")
     store.init(db)
+    with db.write() as cur:
+        auth.add_user(cur, "secretariat", "secretariat", sample_db.PASSWORD, actor="test")
     return db
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Database | Path], AppTest]]:
-    """``app(db)``: a fresh, not yet run ``AppTest`` of app.py reading ``db``."""
+# The sample database's accounts (sample_db.ACCOUNTS) by name.
+USERS = {name: User(name, role, partner) for name, role, partner in sample_db.ACCOUNTS}
 
-    def make(db: Database | Path) -> AppTest:
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
+    """``app(db, user="secretariat")``: a fresh, not yet run ``AppTest`` of app.py reading
+    ``db``, signed in as one of the sample accounts (``user=None``: not signed in)."""
+
+    def make(db: Database | Path, user: str | None = "secretariat") -> AppTest:
         monkeypatch.setenv("COALITION_DB", str(db.path if isinstance(db, Database) else db))
-        return AppTest.from_file(APP, default_timeout=60)
+        at = AppTest.from_file(APP, default_timeout=60)
+        if user is not None:
+            sign_in_as(at.session_state, USERS[user])
+        return at
 
     st.cache_data.clear()
     yield make

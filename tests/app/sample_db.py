@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coalition import store
+from coalition import auth, store
 from coalition.db import Database, set_meta
 from metrics.filters import month_bounds
 
@@ -52,6 +52,14 @@ PARTNERS = (
     Partner("searchco", "SearchCo", "search", dt.date(2019, 4, 1),
             {"SearchCo Web": 0.5}, 30, "2020-Q4"),
 )  # fmt: skip
+# One account per role (and a second partner); all share the password below.
+ACCOUNTS = (
+    ("secretariat", "secretariat", None),
+    ("observer", "observer", None),
+    ("marketco-user", "partner", "marketco"),
+    ("socialco-user", "partner", "socialco"),
+)
+PASSWORD = "sample-password-1"
 SPECIES_DECAY = {"elephants": 0.88, "pangolins": 0.96}
 # base detections per 1,000 searches, and the extra fall a quarter, by country ('' = global)
 PLACES = {"VNM": (300, 0.97), "USA": (100, 1.0), "": (50, 1.0)}
@@ -104,6 +112,8 @@ def build(path: str | Path, *, synthetic: bool = False) -> Database:
                     uploaded_at=dt.datetime.combine(uploaded, dt.time(9)),
                     status="accepted",
                 )
+        for name, role, partner in ACCOUNTS:
+            auth.add_user(cur, name, role, PASSWORD, partner=partner, actor="sample")
         if synthetic:
             set_meta(cur, "synthetic", "1")
     return db

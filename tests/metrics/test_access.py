@@ -151,6 +151,8 @@ def group_of(frame: pd.DataFrame, by: str | None) -> pd.Series:
     column = {
         None: None,
         "platform": "platform",
+        "platform_kind": "platform_kind",
+        "species_region": "species_region",
         "species_group": "species_group",
         "region": "region",
         "subregion": "subregion",
@@ -204,7 +206,10 @@ def test_no_figure_shown_rests_on_one_or_two_protected_partners(
     consenting = {s for s, (_, c, _) in zip(slugs, partners, strict=True) if c}
 
     with db.read() as cur:
-        facts = cur.execute("SELECT * FROM facts").df()
+        facts = cur.execute(
+            "SELECT f.*, p.kind AS platform_kind, f.species_group || '|' || f.region "
+            "AS species_region FROM facts AS f JOIN platforms AS p ON p.id = f.platform_id"
+        ).df()
         facts["country"] = facts["country"].fillna("Global / unspecified")
         protected = ~facts["partner"].isin(consenting) & (facts["partner"] != viewer.partner)
         for by in (None, *metrics.BREAKDOWNS):
