@@ -1,12 +1,25 @@
-"""Exporting the current records in the canonical columns of PRODUCT.md."""
+"""Data exports: the current records in the canonical columns of PRODUCT.md, and the
+observer's aggregates, as CSV, XLSX or Parquet.
+
+A spreadsheet runs a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return as a formula (CSV injection). In CSV and XLSX every such text cell gets a leading
+apostrophe, which spreadsheets show as plain text; the same text in both formats, so a figure
+checked in one reads the same in the other. Counts are numbers and are never touched (a
+negative number is not text). Parquet keeps the text verbatim: it is read by data tools
+(pandas, R, DuckDB), not run by a spreadsheet — Excel cannot open it, and Power Query loads its
+cells as values, never as formulas — so there the data stay exactly as stored.
+"""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import BinaryIO
 
 import duckdb
 import pandas as pd
+
+import metrics
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXPORT_COLUMNS = (
@@ -64,7 +77,9 @@ def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
 def write(frame: pd.DataFrame, fmt: str, out: BinaryIO) -> None:
     """Write ``frame`` as csv (UTF-8), xlsx or parquet to a binary stream."""
     if fmt == "csv":
-        text = _safe_text(frame).to_csv(index=False, lineterminator="\n")
+        # CRLF, as RFC 4180 says: then a field holding a carriage return or a line break is
+        # quoted, so that a stray CR in a name cannot start a new row in a spreadsheet
+        text = _safe_text(frame).to_csv(index=False, lineterminator="\r\n")
         out.write(text.encode("utf-8"))
     elif fmt == "xlsx":
         buffer = io.BytesIO()
@@ -76,3 +91,85 @@ def write(frame: pd.DataFrame, fmt: str, out: BinaryIO) -> None:
         out.write(buffer.getvalue())
     else:
         raise ValueError(f"Unknown format {fmt!r}: use one of {', '.join(FORMATS)}.")
+
+
+def to_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    """``frame`` written as ``fmt`` (see :func:`write`), as bytes."""
+    buffer = io.BytesIO()
+    write(frame, fmt, buffer)
+    return buffer.getvalue()
+
+
+def export_records(cur: duckdb.DuckDBPyConnection, fmt: str) -> bytes:
+    """The current (not superseded) records in the canonical columns, as csv, xlsx or parquet
+    bytes. Record-level data: for the secretariat only."""
+    return to_bytes(current_records(cur), fmt)
+
+
+def for_viewer(cur: duckdb.DuckDBPyConnection, viewer: metrics.Viewer) -> pd.DataFrame:
+    """What ``viewer`` may take away: the secretariat every current record, a partner its own
+    records, an observer the aggregates of :func:`observer_aggregates` only."""
+    if viewer.role == "observer":
+        return observer_aggregates(cur)
+    frame = current_records(cur)
+    if viewer.role == "partner":
+        frame = frame[frame["partner"] == viewer.partner].reset_index(drop=True)
+    return frame
+
+
+OBSERVER_COLUMNS = (
+    "period",
+    "species_group",
+    "region",
+    "listings_removed",
+    "listings_blocked",
+    "actions",
+    "partners_reporting",
+    "platforms_reporting",
+    "listings_detected",
+    "search_effort",
+    "detected_per_1000_searches",
+    "withheld",
+)
+
+
+def observer_aggregates(
+    cur: duckdb.DuckDBPyConnection, filters: metrics.Filters = metrics.Filters()
+) -> pd.DataFrame:
+    """Actions and detections per quarter × species group × UN M49 region, read in the
+    observer view whatever ``filters.viewer`` says: every cell follows the rule of
+    :mod:`metrics.access` (merged into "Others (merged)" or withheld, ``withheld`` True and its
+    figures empty). Rows without a country are the region "Global / unspecified"."""
+    observer = replace(filters, viewer=metrics.OBSERVER)
+    # one query per indicator over the species × region cross table, so that the rule is
+    # applied to the cells as published (separate calls per region could be differenced)
+    acts = metrics.actions(cur, observer, by="species_region")
+    rates = metrics.detection_rate(cur, observer, by="species_region")
+    keep = ["group", "period", "listings_detected", "search_effort"]
+    keep += ["detected_per_1000_searches", "withheld"]
+    merged = acts.merge(rates[keep], on=["group", "period"], how="outer", suffixes=("", "_rate"))
+    merged["withheld"] = merged["withheld"].fillna(False).astype(bool) | merged.pop(
+        "withheld_rate"
+    ).fillna(False).astype(bool)
+    parts = merged.pop("group").str.split(metrics.GROUP_SEPARATOR, n=1, expand=True)
+    merged["species_group"] = parts[0]
+    merged["region"] = parts[1].fillna(metrics.access.OTHER) if 1 in parts else metrics.access.OTHER
+    frames = [merged] if not merged.empty else []
+    if not frames:
+        return pd.DataFrame(columns=list(OBSERVER_COLUMNS))
+    table = pd.concat(frames, ignore_index=True)
+    for column in OBSERVER_COLUMNS:
+        if column not in table:
+            table[column] = pd.NA
+    for column in ("listings_removed", "listings_blocked", "actions", "partners_reporting",
+                   "platforms_reporting", "listings_detected", "search_effort"):  # fmt: skip
+        table[column] = pd.to_numeric(table[column]).round().astype("Int64")
+    table = table.sort_values(["period", "species_group", "region"], kind="stable")
+    return table.reset_index(drop=True)[list(OBSERVER_COLUMNS)]
+
+
+def export_observer(
+    cur: duckdb.DuckDBPyConnection, fmt: str, filters: metrics.Filters = metrics.Filters()
+) -> bytes:
+    """:func:`observer_aggregates` as csv, xlsx or parquet bytes: what the public may have."""
+    return to_bytes(observer_aggregates(cur, filters), fmt)
