@@ -4,24 +4,52 @@ from __future__ import annotations
 
 import array
 import ast
+import csv
+import datetime as dt
+import importlib.util
+import io
 import math
 import struct
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from babel.messages.extract import extract as babel_extract
+from babel.messages.frontend import parse_keywords
 
 from coalition import i18n
-from coalition.i18n import format_count, format_date, format_percent, set_language, t
+from coalition.i18n import (
+    country_name,
+    format_count,
+    format_date,
+    format_number,
+    format_percent,
+    region_name,
+    set_language,
+    species_name,
+    t,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_messages_script():
+    spec = importlib.util.spec_from_file_location("messages_script", ROOT / "scripts/messages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+messages = _load_messages_script()
+LANGUAGES_WITH_CATALOGUES = messages.catalogue_languages()
+UPDATE = "run `.venv/bin/python scripts/messages.py update`, translate, and run it again"
+# Every file that babel.cfg extracts messages from.
 UI_FILES = [
     ROOT / "app.py",
-    *sorted((ROOT / "views").glob("*.py")),
-    *sorted((ROOT / "coalition").glob("charts*.py")),
-    ROOT / "coalition" / "annotate.py",
-    ROOT / "coalition" / "theme.py",
-    *sorted((ROOT / "coalition" / "ui").glob("*.py")),
+    *sorted((ROOT / "views").rglob("*.py")),
+    *sorted((ROOT / "coalition").rglob("*.py")),
+    *sorted((ROOT / "metrics").rglob("*.py")),
 ]
 
 
@@ -116,8 +144,6 @@ def test_the_language_belongs_to_the_thread(chinese):
 
 
 def test_numbers_and_dates_for_readers():
-    import datetime as dt
-
     assert format_percent(0.39649) == "39.6%"
     assert format_percent(0.7307, 0) == "73%"
     assert format_count(1234567.0) == "1,234,567"
@@ -128,21 +154,234 @@ def test_numbers_and_dates_for_readers():
 
 def _translation_calls(path: Path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "N_"):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("t", "N_", "_error"):
             yield node
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_message_id_is_a_literal_so_it_can_be_extracted(path):
     """A message id is a string literal, either in t() or in N_() where it is defined (then t()
-    takes the variable); never an f-string, a concatenation or an already formatted text."""
+    takes the variable or looks it up); never an f-string, a concatenation or an already
+    formatted text."""
     for call in _translation_calls(path):
         where = f"{path.name}:{call.lineno}"
+        if call.func.id == "_error":  # _error(code, msgid, ...): normalise.py
+            (_, msgid, *_) = call.args
+            assert isinstance(msgid, ast.Constant) and isinstance(msgid.value, str), where
+            continue
         (msgid, *_) = call.args
         if call.func.id == "N_":
             assert isinstance(msgid, ast.Constant) and isinstance(msgid.value, str), where
         else:
-            assert isinstance(msgid, ast.Constant | ast.Name | ast.Attribute), where
+            # t(LABELS[key]) and t(LABELS.get(key, key)) translate texts marked with N_()
+            looked_up = isinstance(msgid, ast.Subscript) or (
+                isinstance(msgid, ast.Call) and getattr(msgid.func, "attr", None) == "get"
+            )
+            assert looked_up or isinstance(msgid, ast.Constant | ast.Name | ast.Attribute), where
         for keyword in call.keywords:
             if keyword.arg == "plural":
                 assert isinstance(keyword.value, ast.Constant), where
+
+
+# --- The catalogues ------------------------------------------------------------------------
+
+
+def test_the_template_holds_exactly_the_messages_in_the_code():
+    """A t("…") added (or changed) in the code without updating locales/messages.pot fails
+    here: the committed template is compared with a fresh extraction, message by message
+    (not line numbers or dates, which change with every edit)."""
+    problems = messages.stale_template()
+    assert not problems, f"{UPDATE}:\n" + "\n".join(problems)
+
+
+def test_every_offered_language_has_a_catalogue():
+    offered = set(i18n.LANGUAGES) - {i18n.DEFAULT_LANGUAGE}
+    assert offered <= set(LANGUAGES_WITH_CATALOGUES)
+    assert "zh_Hans" in messages.complete_languages()
+    assert {"fr", "es"} <= i18n.PARTIAL_LANGUAGES
+
+
+@pytest.mark.parametrize("language", LANGUAGES_WITH_CATALOGUES)
+def test_every_message_has_an_entry_in_every_catalogue(language):
+    problems = messages.missing_entries(language)
+    assert not problems, f"{UPDATE}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", messages.complete_languages())
+def test_every_message_is_translated_in_a_complete_language(language):
+    problems = messages.untranslated(language)
+    assert not problems, f"{UPDATE}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES_WITH_CATALOGUES)
+def test_translations_keep_the_placeholders_of_the_english(language):
+    problems = messages.placeholder_mismatches(language)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES_WITH_CATALOGUES)
+def test_the_compiled_catalogue_is_up_to_date_with_its_po(language):
+    problems = messages.stale_compiled(language)
+    assert not problems, f"{UPDATE}:\n" + "\n".join(problems)
+
+
+def test_placeholders_are_the_format_fields():
+    assert i18n.placeholders("{a} {{b}} {c:,} {d!r} }}") == ["a", "c:,", "d!r"]
+    assert i18n.placeholders("no fields") == []
+
+
+def test_extraction_reads_the_tracker_call_shapes():
+    source = b"""
+t("Plain {x}", x=f(1, "not a message"))
+t("{n} platform", plural="{n} platforms", n=3)
+N_("Marked")
+_error("code", "An error {v}", ("a", "b"), v=1)
+# Translators: a note for the translator
+t("With a note")
+t(variable)
+obj.t("Through an attribute")
+print("not a message")
+"""
+    found = babel_extract(
+        i18n.extract_messages,
+        io.BytesIO(source),
+        keywords=parse_keywords(i18n.KEYWORDS),
+        comment_tags=i18n.COMMENT_TAGS,
+        strip_comment_tags=True,
+    )
+    by_id = {message: comments for _, message, comments, _ in found}
+    assert set(by_id) == {
+        "Plain {x}",
+        ("{n} platform", "{n} platforms"),
+        "Marked",
+        "An error {v}",
+        "With a note",
+        "Through an attribute",
+    }
+    assert by_id["With a note"] == ["a note for the translator"]
+
+
+# --- The real catalogues at run time ---------------------------------------------------------
+
+
+@pytest.fixture
+def language():
+    yield set_language
+    set_language("en")
+
+
+def _translated_entries(lang: str):
+    catalog = messages.read(messages.po_path(lang), lang)
+    return [m for m in catalog if m.id and not m.fuzzy and all(messages._strings(m))]
+
+
+@pytest.mark.parametrize("code", ["zh_Hans", "zh", "zh-CN", "zh_CN", "zh-Hans"])
+def test_chinese_texts_come_from_the_committed_catalogue(language, code):
+    entries = _translated_entries("zh_Hans")
+    single = next(m for m in entries if isinstance(m.id, str) and not i18n.placeholders(m.id))
+    plural = next(m for m in entries if isinstance(m.id, tuple))
+    language(code)
+    assert t(single.id) == single.string
+    fields = {name.split(":")[0].split("!")[0]: 7 for name in i18n.placeholders(plural.id[1])}
+    expected = plural.string[0].format(**fields)
+    assert t(plural.id[0], plural=plural.id[1], **fields) == expected
+
+
+def test_every_chinese_translation_formats_with_the_english_fields(language):
+    """Each zh_Hans text formats with the arguments its English text takes (a typo in a
+    placeholder would raise at run time, on a page)."""
+    language("zh_Hans")
+    for message in _translated_entries("zh_Hans"):
+        ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        fields = {name.split(":")[0].split("!")[0]: 1234 for name in i18n.placeholders(ids[-1])}
+        for string in messages._strings(message):
+            string.format(**fields)
+
+
+def test_a_partial_catalogue_falls_back_to_english(language):
+    language("fr")
+    assert t("Overview") == "Vue d'ensemble"
+    assert t("Not in the catalogue {x}", x=1) == "Not in the catalogue 1"
+    language("es")
+    assert t("Overview") == "Resumen"
+
+
+# --- Numbers, dates and names per language --------------------------------------------------
+
+
+def test_numbers_and_dates_in_chinese(language):
+    language("zh_Hans")
+    assert format_percent(0.39649) == "39.6%"
+    assert format_count(1234567.0) == "1,234,567"
+    assert format_date(dt.date(2020, 12, 31)) == "2020年12月31日"
+    assert format_date(pd.Timestamp("2030-12-31")) == "2030年12月31日"
+
+
+def test_numbers_and_dates_in_french_and_spanish(language):
+    language("fr")
+    assert format_percent(0.39649) == "39,6\u00a0%"
+    assert format_count(1234567) == "1\u202f234\u202f567"
+    assert format_number(1234.567) == "1\u202f234,6"
+    assert format_date(dt.date(2020, 12, 31)) == "31 déc. 2020"
+    language("es")
+    assert format_count(1234567) == "1.234.567"
+    assert format_date(dt.date(2020, 12, 31)) == "31 dic 2020"
+
+
+def test_english_numbers_and_missing_values_everywhere(language):
+    assert format_number(1234.567) == "1,234.6"
+    assert format_number(2.0, 0) == "2"
+    assert format_percent(-0.05, 0) == "-5%"
+    for code in ("en", "zh_Hans", "fr", "es", "xx"):
+        language(code)
+        for missing in (None, math.nan, pd.NaT):
+            assert format_percent(missing) == format_count(missing) == "—"
+            assert format_number(missing) == format_date(missing) == "—"
+
+
+def test_region_names(language):
+    assert region_name("Eastern Asia", "zh_Hans") == "东亚"
+    assert region_name("South-eastern Asia", "zh") == "东南亚"
+    assert region_name("Latin America and the Caribbean", "zh_Hans") == "拉丁美洲和加勒比"
+    assert region_name("Africa", "fr") == "Afrique"
+    assert region_name("Africa", "en") == "Africa"
+    assert region_name("Atlantis", "zh_Hans") == "Atlantis"
+    assert region_name("Global / unspecified", "zh_Hans") == "全球/未指明"
+    language("zh_Hans")
+    assert region_name("Europe") == "欧洲"
+
+
+def test_every_region_of_the_country_table_has_names_in_every_language():
+    from coalition.reference import countries_table
+
+    with (ROOT / "data" / "region_names.csv").open(encoding="utf-8") as file:
+        rows = {r["name_en"]: r for r in csv.DictReader(file)}
+    table = countries_table()
+    levels = table[["region", "subregion", "intermediate_region"]]
+    used = {name for name in levels.to_numpy().ravel() if isinstance(name, str) and name}
+    for name in sorted(used):
+        assert name in rows, name
+        assert all(rows[name][c] for c in ("m49", "name_zh", "name_fr", "name_es")), name
+
+
+def test_species_names(language):
+    assert species_name("pangolins", "zh_Hans") == "穿山甲"
+    assert species_name("pangolins", "en") == "Pangolins"
+    assert species_name("pangolins", "fr") == "Pangolins"  # no French names yet
+    row = {"slug": "x", "name_en": "Example", "name_zh": "示例"}
+    assert species_name(row, "zh") == "示例"
+    assert species_name(pd.Series(row), "en") == "Example"
+    assert species_name("unknown-slug", "zh_Hans") == "unknown-slug"
+    language("zh_Hans")
+    assert species_name("pangolins") == "穿山甲"
+
+
+def test_country_names(language):
+    assert country_name("CHN", "zh_Hans") == "中国"
+    assert country_name("KHM", "zh_Hans") == "柬埔寨"  # the tracker's fix of pycountry's typo
+    assert country_name("DEU", "fr") == "Allemagne"
+    assert country_name("DEU", "es") == "Alemania"
+    assert country_name("DEU", "en") == "Germany"
+    assert country_name("XXX", "zh_Hans") == "XXX"
+    language("zh_Hans")
+    assert country_name("VNM") == "越南"
