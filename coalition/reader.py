@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import itertools
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -141,9 +142,9 @@ def _unsupported(filename: str) -> ReadError:
     )
 
 
-def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
-    """Check the archive before any parser sees it; return the formula cells per sheet member
-    and the largest number of rows in a sheet."""
+def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str, str]]:
+    """Check the archive before any parser sees it; return the formula cells per XML member
+    and, per sheet name, the member that holds the sheet."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -164,7 +165,6 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
         ):
             raise _bomb()
     formulas: dict[str, set[tuple[int, int]]] = {}
-    most_rows = 0
     for m in members:
         # Any XML part may be a sheet: python-calamine follows the workbook's relationships to
         # whatever name they give, not only xl/worksheets/sheetN.xml. Images and other binary
@@ -182,7 +182,8 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
                 while chunk := first or fh.read(1 << 20):
                     first = b""
                     window = tail + chunk
-                    if _DTD.search(window):
+                    # '!' is rare in a sheet and found at memory speed: the pattern only then
+                    if b"!" in window and _DTD.search(window):
                         raise ReadError(
                             "file_xml_dtd",
                             "The workbook contains an XML document type declaration, which "
@@ -197,12 +198,71 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], int]:
                 scan.feed(b"", final=True)
             if scan.needs_exact_extent:
                 with archive.open(m) as fh:
-                    _check_extent(*_exact_extent(fh))
+                    last_row, last_column, exact_cells = _exact_extent(fh)
+                _check_extent(last_row, last_column)
+                cells |= exact_cells
         except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
             raise _broken() from exc
         formulas[m.filename] = cells
-        most_rows = max(most_rows, scan.rows)
-    return formulas, most_rows
+    # every XML part is now known to have no document type declaration: safe to parse
+    return formulas, _sheet_parts(archive, names)
+
+
+_RELATIONSHIPS = "relationships"  # the end of the r: namespace, transitional or strict
+
+
+def _sheet_parts(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Which zip member holds which sheet, as the workbook and its relationships say (a sheet
+    may be stored under any name, not only xl/worksheets/sheetN.xml). Read with expat, whose
+    handlers keep only the few attributes needed, after the archive's checks."""
+    from xml.parsers import expat
+
+    def attributes(member: str, element: str) -> list[dict[str, str]]:
+        if member not in names:
+            return []
+        found: list[dict[str, str]] = []
+        parser = expat.ParserCreate(namespace_separator="}")
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if name.rpartition("}")[2] == element:
+                # plain attributes keep their name; the relationship id (r:id) is "rid"
+                found.append(
+                    {
+                        "rid" if k.endswith("}id") and _RELATIONSHIPS in k else k: v
+                        for k, v in attrs.items()
+                    }
+                )
+
+        def refuse(*_args) -> None:
+            raise _broken()
+
+        parser.StartElementHandler = start
+        parser.StartDoctypeDeclHandler = refuse
+        parser.EntityDeclHandler = refuse
+        try:
+            with archive.open(member) as fh:
+                while chunk := fh.read(1 << 20):
+                    parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except (expat.ExpatError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise _broken() from exc
+        return found
+
+    targets = {
+        rel.get("Id", ""): rel.get("Target", "")
+        for rel in attributes("xl/_rels/workbook.xml.rels", "Relationship")
+    }
+    parts: dict[str, str] = {}
+    for sheet in attributes("xl/workbook.xml", "sheet"):
+        target = targets.get(sheet.get("rid", ""))
+        if not target:
+            continue
+        if target.startswith("/"):
+            part = target.lstrip("/")
+        else:
+            part = posixpath.normpath(posixpath.join("xl", target))
+        parts.setdefault(sheet.get("name", ""), part)
+    return parts
 
 
 def _too_many_rows(last_row: int | None = None) -> ReadError:
@@ -260,7 +320,7 @@ class _SheetScan:
         body, self._carry = body[:cut], body[cut:]
         shape = body.translate(_SHAPES)
         rows = shape.count(b"<row")  # <rowBreaks> too: too many is safe here
-        if _PREFIXED.search(shape):
+        if b":" in shape and _PREFIXED.search(shape):  # a colon is found at memory speed
             rows += len(_PREFIXED_ROW.findall(body))
             self.needs_exact_extent = True
         self.rows += rows
@@ -272,25 +332,27 @@ class _SheetScan:
                 raise _too_many_rows(max(far))
         if self.needs_exact_extent:
             return
-        if b'<c r="AA' in shape:  # a column beyond Z: the area needs its last row
-            self.needs_exact_extent = True
-            return
+        # every cell's reference a single letter and a number (a column beyond Z, as AA7,
+        # needs the area's last row; a cell without one, its position)
         cells = shape.count(b"<c")
-        if cells != shape.count(b'<c r="A') or rows != shape.count(b'<row r="0'):
+        if cells != shape.count(b'<c r="A0') or rows != shape.count(b'<row r="0'):
             # other elements start so too (<cols>, <colBreaks>, <rowBreaks>): count exactly
             cells = shape.count(b"<c ") + shape.count(b"<c>") + shape.count(b"<c/>")
             rows = shape.count(b"<row ") + shape.count(b"<row>") + shape.count(b"<row/>")
-            if cells != shape.count(b'<c r="A') or rows != shape.count(b'<row r="0'):
+            if cells != shape.count(b'<c r="A0') or rows != shape.count(b'<row r="0'):
                 self.needs_exact_extent = True
 
 
-def _exact_extent(fh) -> tuple[int, int]:
+def _exact_extent(fh) -> tuple[int, int, set[tuple[int, int]]]:
     """The last row and column (1-based) that python-calamine's grid would reach, read with
-    expat as calamine reads it: a row or cell without a reference takes the next position."""
+    expat as calamine reads it: a row or cell without a reference takes the next position.
+    Also the formula cells (row, 0-based column), whatever prefix or attribute order the
+    sheet uses."""
     from xml.parsers import expat
 
     parser = expat.ParserCreate(namespace_separator="}")
-    state = {"row": 0, "column": 0, "last_row": 0, "last_column": 0}
+    state = {"row": 0, "column": 0, "last_row": 0, "last_column": 0, "cell": (0, 0)}
+    formulas: set[tuple[int, int]] = set()
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition("}")[2]
@@ -306,10 +368,13 @@ def _exact_extent(fh) -> tuple[int, int]:
             else:
                 state["column"] += 1
                 row = state["row"]
+            state["cell"] = (row, state["column"] - 1)
             state["last_row"] = max(state["last_row"], row)
             state["last_column"] = max(state["last_column"], state["column"])
             if state["last_row"] > MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise _too_many_rows(state["last_row"])
+        elif local == "f" and state["last_column"]:
+            formulas.add(state["cell"])
 
     parser.StartElementHandler = start
     try:
@@ -318,7 +383,7 @@ def _exact_extent(fh) -> tuple[int, int]:
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise _broken() from exc
-    return state["last_row"], state["last_column"]
+    return state["last_row"], state["last_column"], formulas
 
 
 def _bomb() -> ReadError:
@@ -338,7 +403,7 @@ def _broken() -> ReadError:
 
 
 def _read_xlsx(data: bytes) -> Sheet:
-    formulas, _ = _inspect_zip(data)
+    formulas, parts = _inspect_zip(data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         candidates = _sheet_order(workbook)
@@ -349,7 +414,7 @@ def _read_xlsx(data: bytes) -> Sheet:
             if found is None:
                 continue
             result = _sheet(sheet_name, rows, found, "xlsx")
-            result.formula_cells = _sheet_formulas(formulas, position)
+            result.formula_cells = _sheet_formulas(formulas, parts, sheet_name, position)
             result.merged_ranges = list(sheet.merged_cell_ranges or [])
             return result
     except CalamineError as exc:
@@ -367,9 +432,14 @@ def _sheet_order(workbook: CalamineWorkbook) -> list[tuple[int, str]]:
     return sorted(visible, key=lambda item: item[1].strip().lower() not in DATA_SHEET_NAMES)
 
 
-def _sheet_formulas(formulas: dict[str, set[tuple[int, int]]], position: int) -> set:
-    # openpyxl and Excel name sheet members sheet1.xml, sheet2.xml … in workbook order
-    return formulas.get(f"xl/worksheets/sheet{position + 1}.xml", set())
+def _sheet_formulas(
+    formulas: dict[str, set[tuple[int, int]]], parts: dict[str, str], name: str, position: int
+) -> set[tuple[int, int]]:
+    """The formula cells of the sheet ``name``, found in the member the workbook's
+    relationships name for it (or, without them, xl/worksheets/sheetN.xml, as Excel and
+    openpyxl store the n-th sheet)."""
+    part = parts.get(name) or f"xl/worksheets/sheet{position + 1}.xml"
+    return formulas.get(part, set())
 
 
 def _no_header() -> ReadError:

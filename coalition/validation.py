@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 import duckdb
+import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from coalition.columns import COUNT_KEYS, REQUIRED, TOTAL_WORDS, by_key, is_example
 from coalition.normalise import (
@@ -330,48 +329,50 @@ class _RowChecker:
         last = len(rows) - 1
         while last >= 0 and _blank_row(rows[last][1]):
             last -= 1
-        notes_at = cols.get("notes")
-        totals_row: tuple[int, list] | None = None
-        kept: list[tuple[int, list]] = []
-        for index, (number, cells) in enumerate(rows):
-            first = cells[0] if cells else None
-            if (
-                # most rows start with a value: the whole row need not be looked at
-                (first is None or first == "" or (type(first) is str and first.isspace()))
-                and number not in formula_rows
-                and _blank_row(cells)
-            ):
+        every_number = list(map(itemgetter(0), rows))
+        every_line = list(map(itemgetter(1), rows))
+        whole_grid = _grid(every_line)  # rows × columns, so that a column is one slice
+        skip = np.zeros(len(rows), dtype=bool)
+        # most rows start with a value: only the others need a look at the whole row
+        if whole_grid.shape[1]:
+            maybe_blank = np.flatnonzero(_blank_cells(whole_grid[:, 0]))
+        else:
+            maybe_blank = np.arange(len(rows))
+        for index in maybe_blank.tolist():
+            if every_number[index] not in formula_rows and _blank_row(every_line[index]):
+                skip[index] = True
                 report.skipped["blank"] = report.skipped.get("blank", 0) + 1
-            elif (
-                notes_at is not None
-                and notes_at < len(cells)
-                and cells[notes_at]  # most notes are empty: skip the call
-                and is_example(cells[notes_at])
-            ):
-                report.skipped["example"] = report.skipped.get("example", 0) + 1
-            elif index == last and _is_totals(cells):
-                totals_row = (number, cells)
-                report.skipped["totals"] = report.skipped.get("totals", 0) + 1
-            else:
-                kept.append((number, cells))
-        report.rows += len(kept)
-        numbers = [number for number, _ in kept]
-        lines = [cells for _, cells in kept]
-        width = min(map(len, lines), default=0)
-        # calamine's rows are all as wide: turn them into columns in one pass
-        columns = (
-            list(zip(*lines, strict=True)) if width == max(map(len, lines), default=0) else None
-        )
+        notes_at = cols.get("notes")
+        if notes_at is not None and notes_at < whole_grid.shape[1]:
+            notes = whole_grid[:, notes_at]
+            for index in np.flatnonzero(~_blank_cells(notes) & ~skip).tolist():
+                if is_example(notes[index]):
+                    skip[index] = True
+                    report.skipped["example"] = report.skipped.get("example", 0) + 1
+        totals_row: tuple[int, list] | None = None
+        if last >= 0 and not skip[last] and _is_totals(every_line[last]):
+            totals_row = rows[last]
+            skip[last] = True
+            report.skipped["totals"] = report.skipped.get("totals", 0) + 1
+        if skip.any():
+            kept_at = np.flatnonzero(~skip)
+            numbers = list(map(every_number.__getitem__, kept_at.tolist()))
+            grid = whole_grid[kept_at]
+        else:
+            numbers, grid = every_number, whole_grid
+        report.rows += len(numbers)
 
         def column(key: str) -> list:
             at = cols.get(key)
-            if at is None:
-                return [None] * len(lines)
-            if columns is not None and at < width:
-                return list(columns[at])
-            if at < width:
-                return list(map(itemgetter(at), lines))
-            return [cells[at] if at < len(cells) else None for cells in lines]
+            if at is None or at >= grid.shape[1]:
+                return [None] * len(numbers)
+            return grid[:, at].tolist()
+
+        def count_column(key: str) -> np.ndarray:
+            at = cols.get(key)
+            if at is None or at >= grid.shape[1]:
+                return np.full(len(numbers), None, dtype=object)
+            return grid[:, at]
 
         values: dict[str, list] = {}
         errors: dict[str, dict[int, ParseError]] = {}
@@ -383,27 +384,31 @@ class _RowChecker:
         ):
             values[key], errors[key] = self._column(key, column(key), parse)
         # a scientific name alone names its group
-        species = [
-            taxon if taxon and _is_blank(raw) else raw
-            for raw, taxon in zip(column("species_group"), values["taxon"], strict=True)
-        ]
+        species = column("species_group")
+        if any(values["taxon"]):
+            species = [
+                taxon if taxon and _is_blank(raw) else raw
+                for raw, taxon in zip(species, values["taxon"], strict=True)
+            ]
         values["species_group"], errors["species_group"] = self._column(
             "species_group", species, self.species.resolve
         )
-        values["notes"], errors["notes"] = _parse_each(column("notes"), _clean_notes)
-        raw_counts = {key: column(key) for key in COUNT_KEYS}
+        values["notes"], errors["notes"] = _parse_each(count_column("notes"), _clean_notes)
+        raw_counts = {key: count_column(key) for key in COUNT_KEYS}
+        counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key -> (values, blank)
         for key in COUNT_KEYS:
-            values[key], errors[key] = self._counts(key, numbers, raw_counts[key])
+            *counts[key], errors[key] = self._counts(key, numbers, raw_counts[key])
 
         failed = {i for found in errors.values() for i in found}
-        nothing = (None,) * len(COUNT_KEYS)
-        counted = [
-            counts != nothing for counts in zip(*(values[key] for key in COUNT_KEYS), strict=True)
-        ]
-        empty = {i for i, has in enumerate(counted) if not has and i not in failed}
+        is_failed = np.zeros(len(numbers), dtype=bool)
+        is_failed[list(failed)] = True
+        counted = np.zeros(len(numbers), dtype=bool)
+        for _, blank in counts.values():
+            counted |= ~blank
+        empty = set(np.flatnonzero(~counted & ~is_failed).tolist())
         merged = _merged_data_rows(sheet)
         # a row with merged cells is an error, but its values are still checked further
-        in_merged = {i for i, number in enumerate(numbers) if number in merged}
+        in_merged = {i for i, number in enumerate(numbers) if number in merged} if merged else set()
         for i in sorted(failed | empty | in_merged):
             number = numbers[i]
             found = [(key, errors[key][i]) for key in ROW_ORDER if i in errors[key]]
@@ -436,15 +441,22 @@ class _RowChecker:
                     if problem is _FAILED:  # a count cell: its message is written only now
                         problem = _count_problem(raw_counts[key][i])
                     report.error(number, key, problem.code, problem.message)
-        good = [i for i in range(len(kept)) if i not in failed and i not in empty]
+        good = np.flatnonzero(counted & ~is_failed)
+        every = len(good) == len(numbers)
         out = {
-            key: values[key] if len(good) == len(kept) else [values[key][i] for i in good]
+            key: values[key] if every else list(map(values[key].__getitem__, good.tolist()))
             for key in RECORD_COLUMNS
+            if key not in COUNT_KEYS
         }
-        out["row"] = numbers if len(good) == len(kept) else [numbers[i] for i in good]
+        out["row"] = numbers if every else list(map(numbers.__getitem__, good.tolist()))
+        for key in COUNT_KEYS:
+            whole, blank = counts[key]
+            out[key] = pd.arrays.IntegerArray(
+                whole if every else whole[good], blank if every else blank[good]
+            )
 
         # a formula whose value was never calculated reads as empty, even beyond the last row
-        seen = {number for number, _ in rows}
+        seen = {number for number, _ in rows} if sheet.formula_cells else set()
         for number, position in sorted(sheet.formula_cells):
             if number > sheet.header_row and number not in seen:
                 key = next((k for k, p in cols.items() if p == position), None)
@@ -455,9 +467,7 @@ class _RowChecker:
                     f"{column_letter(position)}{number} holds a formula. Type the number "
                     "itself (copy the cell, then Paste Special › Values).",
                 )
-        for key in COUNT_KEYS:
-            out[key] = _int64(out[key])
-        frame = pd.DataFrame(out)
+        frame = pd.DataFrame({key: out[key] for key in (*RECORD_COLUMNS, "row")})
         if totals_row is not None:
             _check_totals(totals_row, cols, frame, report)
         if report.rows == 0 and report.valid:
@@ -470,19 +480,33 @@ class _RowChecker:
             )
         return frame
 
-    def _counts(self, key: str, numbers: list[int], raw: list) -> tuple[list, dict]:
-        """A count column as whole numbers (None where blank or failed), with its errors."""
+    def _counts(
+        self, key: str, numbers: list[int], raw: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """A count column as whole numbers and a mask of the blank (or failed) cells, with
+        its errors by position."""
+        size = len(raw)
+        whole = np.zeros(size, dtype=np.int64)
+        blank = np.ones(size, dtype=bool)
+        pending = np.ones(size, dtype=bool)  # cells that need the full parser
         # the common cells at C speed: whole floats (how calamine gives numbers), ints, blanks
-        out = [
-            int(v)
-            if (kind := type(v)) is float and 0 <= v < 1e12 and v.is_integer()
-            else v
-            if kind is int and 0 <= v <= MAX_COUNT
-            else None
-            if v is None or (kind is str and not v)
-            else _PENDING
-            for v in raw
-        ]
+        kinds = np.fromiter(map(type, raw), dtype=object, count=size)
+        floats = np.flatnonzero(np.equal(kinds, float))
+        if len(floats):
+            number = raw[floats].astype(np.float64)
+            fine = (number >= 0) & (number <= MAX_COUNT) & (number == np.floor(number))
+            floats = floats[fine]
+            whole[floats] = number[fine].astype(np.int64)
+            blank[floats] = pending[floats] = False
+        ints = np.flatnonzero(np.equal(kinds, int))
+        if len(ints):
+            ints = ints[[0 <= v <= MAX_COUNT for v in raw[ints]]]
+            whole[ints] = raw[ints].astype(np.int64)
+            blank[ints] = pending[ints] = False
+        pending[np.equal(kinds, type(None))] = False
+        strings = np.flatnonzero(np.equal(kinds, str))
+        if len(strings):
+            pending[strings[raw[strings] == ""]] = False
         errors: dict[int, object] = {}  # a ParseError, or _FAILED
         position = self.sheet.columns.get(key)
         formulas = self.sheet.formula_cells if position is not None else set()
@@ -490,24 +514,26 @@ class _RowChecker:
             at = {number: i for i, number in enumerate(numbers)}
             for number, col in formulas:
                 if col == position and number in at:
-                    out[at[number]] = None
-                    errors[at[number]] = ParseError(
+                    i = at[number]
+                    blank[i], pending[i] = True, False
+                    errors[i] = ParseError(
                         "count_formula",
                         f"{column_letter(position)}{number} holds a formula. Type the number "
                         "itself (copy the cell, then Paste Special › Values).",
                     )
-        for i in [i for i, v in enumerate(out) if v is _PENDING]:
+        for i in np.flatnonzero(pending).tolist():
             try:
-                out[i] = parse_count(raw[i])
+                value = parse_count(raw[i])
             except ParseError:
                 # the message is written when reported: a file of 300,000 bad rows would
                 # otherwise hold millions of them, of which a report lists 5,000
                 errors[i] = _FAILED
-                out[i] = None
-        return out, errors
+                continue
+            if value is not None:
+                whole[i], blank[i] = value, False
+        return whole, blank, errors
 
 
-_PENDING = object()  # a count cell that needs the full parser
 _FAILED = object()  # a count cell that failed to parse
 # The order in which the problems of one row are reported: as the template's columns run.
 ROW_ORDER = ("period", "platform", "country", "taxon", "species_group", "notes", *COUNT_KEYS)
@@ -521,14 +547,29 @@ def _count_problem(value: object) -> ParseError:
     raise AssertionError(f"{value!r} failed to parse once and not the second time")
 
 
-def _int64(values: list) -> pd.arrays.IntegerArray:
-    """Whole numbers and Nones as pandas' nullable Int64, through Arrow (pd.array on a list of
-    Python objects takes ten times longer)."""
-    array = pa.array(values, type=pa.int64())
-    return pd.arrays.IntegerArray(
-        array.fill_null(0).to_numpy(zero_copy_only=False),
-        array.is_null().to_numpy(zero_copy_only=False),
-    )
+def _grid(lines: list[list]) -> np.ndarray:
+    """The rows as one two-dimensional array of cells (rows of a CSV file may differ in
+    length: the short ones are padded with None)."""
+    width = max(map(len, lines), default=0)
+    if width != min(map(len, lines), default=0):
+        lines = [cells + [None] * (width - len(cells)) for cells in lines]
+    grid = np.empty((len(lines), width), dtype=object)
+    if lines and width:
+        grid[:] = lines
+    return grid
+
+
+def _blank_cells(column: np.ndarray) -> np.ndarray:
+    """Which cells of a column are blank: None, or text that is empty or only spaces."""
+    kinds = np.fromiter(map(type, column), dtype=object, count=len(column))
+    blank = np.equal(kinds, type(None))
+    strings = np.flatnonzero(np.equal(kinds, str))
+    if len(strings):
+        text = column[strings]
+        blank[strings] = (text == "") | np.fromiter(
+            map(str.isspace, text), dtype=bool, count=len(text)
+        )
+    return blank
 
 
 def _blank_row(cells: list) -> bool:
@@ -542,19 +583,20 @@ def _clean_notes(value: object) -> str | None:
     return clean_text(value, max_length=2000)
 
 
-def _parse_each(raw: list, parse) -> tuple[list, dict[int, ParseError]]:
+def _parse_each(raw: np.ndarray, parse) -> tuple[list, dict[int, ParseError]]:
     """``parse`` applied to every cell; empty cells (most notes) skip the call."""
-    out: list = []
+    out: list = [None] * len(raw)
     errors: dict[int, ParseError] = {}
-    for i, value in enumerate(raw):
-        if value is None or value == "":
-            out.append(None)
-            continue
+    kinds = np.fromiter(map(type, raw), dtype=object, count=len(raw))
+    empty = np.equal(kinds, type(None))
+    strings = np.flatnonzero(np.equal(kinds, str))
+    if len(strings):
+        empty[strings] = raw[strings] == ""
+    for i in np.flatnonzero(~empty).tolist():
         try:
-            out.append(parse(value))
+            out[i] = parse(raw[i])
         except ParseError as exc:
             errors[i] = exc
-            out.append(None)
     return out, errors
 
 
@@ -691,50 +733,73 @@ def previous_period(period: str) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
+_KEY = ["platform", "period", "species_group", "country"]
+
+
 def _warn_jumps(cur, partner: str, records: pd.DataFrame, report: Report) -> None:
-    key = ["platform", "period", "species_group", "country"]
-    current = records.assign(country=records["country"].fillna(""))
-    previous = {p: previous_period(p) for p in current["period"].unique()}
-    current["previous"] = current["period"].map(previous)
+    """Warn where a count is more than ten times, or less than a tenth of, the same key's
+    previous period: the file's own row for that period if it has one (the first, in file
+    order), else the stored figures. Done with arrays: each key is turned into one whole
+    number, and each row's previous period found by a binary search."""
+    periods = records["period"].unique().tolist()
+    previous = {p: previous_period(p) for p in periods}
     stored = cur.execute(
         PREVIOUS_VALUES, {"partner": partner, "periods": sorted(set(previous.values()))}
     ).df()
-    # the file's own figures for the previous period take precedence over stored ones
-    earlier = pd.concat([current[key + list(COUNT_KEYS)], stored], ignore_index=True)
-    earlier = earlier.drop_duplicates(subset=key, keep="first")
-    # each row's previous period looked up by one text key (a four-column merge is slower)
-    position = (
-        pc.index_in(_joined_key(current, "previous"), value_set=_joined_key(earlier, "period"))
-        .fill_null(-1)
-        .to_numpy()
+    size = len(records)
+    keys = pd.concat(
+        [
+            records[_KEY].assign(country=records["country"].fillna("")).astype("str"),
+            stored[_KEY].astype("str"),
+        ],
+        ignore_index=True,
     )
-    found = position >= 0
-    joined = current[found].reset_index(drop=True)
-    before = earlier[list(COUNT_KEYS)].iloc[position[found]].reset_index(drop=True)
-    joined = joined.join(before.add_suffix("_before"))
+    code: dict[str, np.ndarray] = {}
+    radix: dict[str, int] = {}
+    for name in _KEY:
+        code[name], uniques = pd.factorize(keys[name])
+        radix[name] = len(uniques)
+        if name == "period":  # the previous periods get numbers too
+            number = {u: i for i, u in enumerate(uniques)}
+            for p in previous.values():
+                number.setdefault(p, len(number))
+            radix[name] = len(number)
+            before_of = np.array([number.get(previous.get(u), -1) for u in uniques] or [0])
+            code["previous"] = before_of[code["period"][:size]]
+
+    def combine(period: np.ndarray, rows: slice) -> np.ndarray:
+        out = code["platform"][rows].astype(np.int64)
+        out = out * radix["period"] + period
+        out = out * radix["species_group"] + code["species_group"][rows]
+        return out * radix["country"] + code["country"][rows]
+
+    every = slice(None)
+    unique, first = np.unique(combine(code["period"], every), return_index=True)
+    wanted = combine(code["previous"], slice(0, size))
+    at = np.minimum(np.searchsorted(unique, wanted), len(unique) - 1)
+    found = np.flatnonzero(unique[at] == wanted)  # rows of the file, in file order
+    source = first[at[found]]  # rows of keys: the file's first, else the stored
+    numbers = records["row"].to_numpy()[found]
+    shown = records["period"].to_numpy()[found]
     for key_name in COUNT_KEYS:
-        now = joined[key_name].astype("Float64")
-        before = joined[f"{key_name}_before"].astype("Float64")
-        # vectorised max(now, before) >= minimum; a blank on either side is no jump
+        counts = np.concatenate(
+            [
+                records[key_name].to_numpy(dtype=np.float64, na_value=np.nan),
+                stored[key_name].to_numpy(dtype=np.float64, na_value=np.nan),
+            ]
+        )
+        now, before = counts[found], counts[source]
+        # a blank on either side (NaN) is no jump
         big = (now >= JUMP_MINIMUM) | (before >= JUMP_MINIMUM)
         jump = big & ((now > JUMP_FACTOR * before) | (now * JUMP_FACTOR < before))
-        for r in joined[jump.fillna(False)].itertuples():
-            value, prior = getattr(r, key_name), getattr(r, f"{key_name}_before")
+        for i in np.flatnonzero(jump).tolist():
+            value, prior = now[i], before[i]
             direction = "more than 10 times" if value > prior else "less than a tenth of"
             report.warn(
-                r.row,
+                int(numbers[i]),
                 key_name,
                 "jump",
                 f"{key_name} is {int(value):,}, {direction} the {int(prior):,} of "
-                f"{r.previous} for the same platform, species group and country. Check "
-                "the figure; if it is right, acknowledge the warning.",
+                f"{previous[shown[i]]} for the same platform, species group and country. "
+                "Check the figure; if it is right, acknowledge the warning.",
             )
-
-
-def _joined_key(frame: pd.DataFrame, period: str) -> pa.Array:
-    """Platform, period, species group and country as one text per row, for a lookup."""
-    parts = [
-        pa.array(frame[c].astype("str"), type=pa.string())
-        for c in ("platform", period, "species_group", "country")
-    ]
-    return pc.binary_join_element_wise(*parts, "\x1f")
