@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from coalition.columns import COUNT_KEYS, REQUIRED, TOTAL_WORDS, by_key, is_example
+from coalition.i18n import N_, format_count, t
 from coalition.normalise import (
     MAX_COUNT,
     CountryResolver,
@@ -122,8 +123,12 @@ def validate(
             None,
             None,
             "partner_unknown",
-            f"There is no partner '{partner}'. Known partners: "
-            f"{', '.join(known) or 'none yet'}; add it with 'coalition partner add'.",
+            t(
+                "There is no partner '{partner}'. Known partners: {known}; add it with "
+                "'coalition partner add'.",
+                partner=partner,
+                known=", ".join(known) or t("none yet"),
+            ),
         )
         return Validation(report, empty)
     with _collector_paused():
@@ -176,39 +181,55 @@ def _collector_paused() -> Iterator[None]:
 
 def _check_header(sheet: Sheet, report: Report) -> None:
     labels = by_key()
-    where = f"row {sheet.header_row}"
+    where = t("row {n}", n=sheet.header_row)
     for key in REQUIRED:
         if key not in sheet.columns:
             report.error(
                 sheet.header_row,
                 key,
                 "column_missing",
-                f"The header ({where}) has no '{key}' column ('{labels[key].label_en}' / "
-                f"'{labels[key].label_zh}'). Add it, or copy the data into the template.",
+                t(
+                    "The header ({where}) has no '{key}' column ('{en}' / '{zh}'). Add it, "
+                    "or copy the data into the template.",
+                    where=where,
+                    key=key,
+                    en=labels[key].label_en,
+                    zh=labels[key].label_zh,
+                ),
             )
     if not any(key in sheet.columns for key in COUNT_KEYS):
         report.error(
             sheet.header_row,
             None,
             "no_count_column",
-            f"The header ({where}) has no count column: add at least one of "
-            f"{', '.join(COUNT_KEYS)}.",
+            t(
+                "The header ({where}) has no count column: add at least one of {keys}.",
+                where=where,
+                keys=", ".join(COUNT_KEYS),
+            ),
         )
     for index, key in sheet.duplicate_headers:
         report.error(
             sheet.header_row,
             key,
             "column_duplicate",
-            f"Column {column_letter(index)} repeats the '{key}' column. Keep one of "
-            "them and delete or rename the other.",
+            t(
+                "Column {column} repeats the '{key}' column. Keep one of them and delete or "
+                "rename the other.",
+                column=column_letter(index),
+                key=key,
+            ),
         )
     for index, text in sheet.unknown_headers:
         report.warn(
             sheet.header_row,
             None,
             "column_unknown",
-            f"Column {column_letter(index)} ('{text}') is not a template column and "
-            "will be ignored.",
+            t(
+                "Column {column} ('{text}') is not a template column and will be ignored.",
+                column=column_letter(index),
+                text=text,
+            ),
         )
 
 
@@ -277,15 +298,21 @@ class _RowChecker:
         if _is_blank(value):
             raise ParseError(
                 "platform_missing",
-                f"The platform is empty: choose one of yours ({self.platform_list}).",
+                t(
+                    "The platform is empty: choose one of yours ({platforms}).",
+                    platforms=self.platform_list,
+                ),
             )
         name = self.platforms.get(fold(value))
         if name is None:
             raise ParseError(
                 "platform_unknown",
-                f"'{value}' is not one of your registered platforms "
-                f"({self.platform_list}). Use one of these names, or ask the "
-                "secretariat to register the platform.",
+                t(
+                    "'{value}' is not one of your registered platforms ({platforms}). Use "
+                    "one of these names, or ask the secretariat to register the platform.",
+                    value=value,
+                    platforms=self.platform_list,
+                ),
             )
         return name
 
@@ -303,15 +330,21 @@ class _RowChecker:
         if start > self.today:
             raise ParseError(
                 "period_future",
-                f"{period} is in the future. Check the year and the month or "
-                "quarter; figures can be sent once a period has begun.",
+                t(
+                    "{period} is in the future. Check the year and the month or quarter; "
+                    "figures can be sent once a period has begun.",
+                    period=period,
+                ),
             )
         if end < self.joined:
             raise ParseError(
                 "period_before_membership",
-                f"{period} is before the partner joined the coalition "
-                f"({self.joined:%Y-%m}). Remove the row, or ask the secretariat to "
-                "correct the joining date.",
+                t(
+                    "{period} is before the partner joined the coalition ({joined}). Remove "
+                    "the row, or ask the secretariat to correct the joining date.",
+                    period=period,
+                    joined=f"{self.joined:%Y-%m}",
+                ),
             )
         return period
 
@@ -426,16 +459,23 @@ class _RowChecker:
                         number,
                         None,
                         "merged_cells",
-                        f"Row {number} has merged cells ({merged[number]}). Unmerge "
-                        "them and fill in every cell of the row.",
+                        t(
+                            "Row {row} has merged cells ({cells}). Unmerge them and fill in "
+                            "every cell of the row.",
+                            row=number,
+                            cells=merged[number],
+                        ),
                     )
                 elif problem == "row_no_counts":
                     report.error(
                         number,
                         None,
                         "row_no_counts",
-                        f"Row {number} has no figures: fill in at least one count (0 means "
-                        "none; blank means not reported), or delete the row.",
+                        t(
+                            "Row {row} has no figures: fill in at least one count (0 means "
+                            "none; blank means not reported), or delete the row.",
+                            row=number,
+                        ),
                     )
                 else:
                     if problem is _FAILED:  # a count cell: its message is written only now
@@ -464,8 +504,7 @@ class _RowChecker:
                     number,
                     key,
                     "count_formula",
-                    f"{column_letter(position)}{number} holds a formula. Type the number "
-                    "itself (copy the cell, then Paste Special › Values).",
+                    _formula_message(position, number),
                 )
         frame = pd.DataFrame({key: out[key] for key in (*RECORD_COLUMNS, "row")})
         if totals_row is not None:
@@ -518,8 +557,7 @@ class _RowChecker:
                     blank[i], pending[i] = True, False
                     errors[i] = ParseError(
                         "count_formula",
-                        f"{column_letter(position)}{number} holds a formula. Type the number "
-                        "itself (copy the cell, then Paste Special › Values).",
+                        _formula_message(position, number),
                     )
         for i in np.flatnonzero(pending).tolist():
             try:
@@ -535,6 +573,16 @@ class _RowChecker:
 
 
 _FAILED = object()  # a count cell that failed to parse
+
+
+def _formula_message(position: int, number: int) -> str:
+    return t(
+        "{cell} holds a formula. Type the number itself (copy the cell, then Paste Special › "
+        "Values).",
+        cell=f"{column_letter(position)}{number}",
+    )
+
+
 # The order in which the problems of one row are reported: as the template's columns run.
 ROW_ORDER = ("period", "platform", "country", "taxon", "species_group", "notes", *COUNT_KEYS)
 
@@ -635,8 +683,12 @@ def _check_totals(totals_row, cols: dict[str, int], frame: pd.DataFrame, report:
                 number,
                 key,
                 "totals_mismatch",
-                f"The totals row says {stated:,} but the rows above add up to {actual:,}. "
-                "Check the figures; the totals row itself is not stored.",
+                t(
+                    "The totals row says {stated} but the rows above add up to {actual}. "
+                    "Check the figures; the totals row itself is not stored.",
+                    stated=format_count(stated),
+                    actual=format_count(actual),
+                ),
             )
 
 
@@ -653,9 +705,12 @@ def _duplicates(records: pd.DataFrame, report: Report) -> None:
                 number,
                 "period",
                 "duplicate_row",
-                f"Row {number} repeats row {first_number} (same platform, period, "
-                "species group and country). Add the figures together into one row, or "
-                "delete one of them.",
+                t(
+                    "Row {row} repeats row {first} (same platform, period, species group and "
+                    "country). Add the figures together into one row, or delete one of them.",
+                    row=number,
+                    first=first_number,
+                ),
             )
     months = keyed[~keyed["period"].str.contains("Q")]
     quarters = keyed[keyed["period"].str.contains("Q")]
@@ -673,9 +728,15 @@ def _duplicates(records: pd.DataFrame, report: Report) -> None:
                 r.row,
                 "period",
                 "overlapping_periods",
-                f"Row {r.row} gives {r.period} and row {r.row_q} gives {r.period_q} for "
-                "the same platform, species group and country: the quarter already "
-                "includes the month. Send either months or the quarter.",
+                t(
+                    "Row {row} gives {month} and row {row_q} gives {quarter} for the same "
+                    "platform, species group and country: the quarter already includes the "
+                    "month. Send either months or the quarter.",
+                    row=r.row,
+                    month=r.period,
+                    row_q=r.row_q,
+                    quarter=r.period_q,
+                ),
             )
 
 
@@ -707,8 +768,12 @@ def _warn_supersede(cur, partner: str, records: pd.DataFrame, report: Report) ->
             int(row),
             "period",
             "period_already_submitted",
-            f"{platform} already has figures for {stored}. This file will supersede "
-            "them once accepted (the old figures stay in the history).",
+            t(
+                "{platform} already has figures for {period}. This file will supersede them "
+                "once accepted (the old figures stay in the history).",
+                platform=platform,
+                period=stored,
+            ),
         )
 
 
@@ -794,12 +859,28 @@ def _warn_jumps(cur, partner: str, records: pd.DataFrame, report: Report) -> Non
         jump = big & ((now > JUMP_FACTOR * before) | (now * JUMP_FACTOR < before))
         for i in np.flatnonzero(jump).tolist():
             value, prior = now[i], before[i]
-            direction = "more than 10 times" if value > prior else "less than a tenth of"
+            message = (
+                N_(
+                    "{key} is {value}, more than 10 times the {prior} of {period} for the same "
+                    "platform, species group and country. Check the figure; if it is right, "
+                    "acknowledge the warning."
+                )
+                if value > prior
+                else N_(
+                    "{key} is {value}, less than a tenth of the {prior} of {period} for the "
+                    "same platform, species group and country. Check the figure; if it is "
+                    "right, acknowledge the warning."
+                )
+            )
             report.warn(
                 int(numbers[i]),
                 key_name,
                 "jump",
-                f"{key_name} is {int(value):,}, {direction} the {int(prior):,} of "
-                f"{previous[shown[i]]} for the same platform, species group and country. "
-                "Check the figure; if it is right, acknowledge the warning.",
+                t(
+                    message,
+                    key=key_name,
+                    value=format_count(int(value)),
+                    prior=format_count(int(prior)),
+                    period=previous[shown[i]],
+                ),
             )

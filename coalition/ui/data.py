@@ -273,10 +273,11 @@ class UploadCheck:
 
 @st.cache_data(show_spinner=False, max_entries=MAX_UPLOADS)
 def check_upload(
-    src: Source, partner: str, file_name: str, content: bytes, today: dt.date
+    src: Source, partner: str, file_name: str, content: bytes, today: dt.date, lang: str = "en"
 ) -> UploadCheck:
     """Validate an upload for ``partner``; writes nothing. Keyed on the data version too: a
-    write (this upload's own submission among them) can change the warnings."""
+    write (this upload's own submission among them) can change the warnings; and on the
+    language the messages are written in (the one set for this run)."""
     with src.db.read() as cur:
         result = validate(cur, partner, content, file_name, today=today)
         return UploadCheck(result, store.submission_of_file(cur, partner, result.report.sha256))

@@ -61,7 +61,7 @@ def check(
     """The check of an upload, or None (with a message) if the check itself failed: whatever
     the file holds, the partner gets a message, never a traceback."""
     try:
-        return data.check_upload(src, partner, file_name, content, today)
+        return data.check_upload(src, partner, file_name, content, today, get_language())
     except (DatabaseBusy, DatabaseNotInitialised):
         raise  # the app explains these
     except Exception:
