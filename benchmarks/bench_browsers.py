@@ -1,0 +1,196 @@
+"""Open the Overview in N browser sessions at once and time each until its charts are drawn.
+
+    .venv/bin/python benchmarks/bench_browsers.py [--records 2000000] [--sessions 10]
+        [--out /tmp/coalition-bench] [--rounds 2]
+
+Starts ``streamlit run app.py`` on ``OUT/records-N.duckdb`` (see ``generate.py``) on the
+loopback interface, after giving the benchmark's secretariat account a fresh random password.
+Then N browser contexts of one Chromium (N Streamlit sessions) open the app at the same moment,
+sign in through the form when the app asks, and wait until the Overview's three Plotly charts
+are drawn; each is timed from ``goto`` (and from pressing "Sign in"). Round 1 starts with
+Streamlit's caches empty (the first session to ask computes, the others wait or compute the
+same); later rounds find them warm. Prints the max and
+median of each round; the target is every session within 5 s.
+
+Only localhost is reachable from the pages: Chromium's host resolver maps every other name to
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.generate import BENCH_USER, DEFAULT_OUT, db_path  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # loopback only, enforced by the browser itself (a Python route handler per request is
+    # too slow with ten pages loading Streamlit's scripts at once)
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+CHARTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streamlit(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "COALITION_DB": str(db)}
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}") from None
+            time.sleep(0.3)
+
+
+def ensure_account(db: Path) -> str:
+    """Give the benchmark's secretariat account a fresh random password (creating the account
+    if the file has none) and return it; run before the app opens the file."""
+    import duckdb
+
+    from coalition import auth
+
+    password = secrets.token_urlsafe(18)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DELETE FROM users WHERE name = ?", [BENCH_USER])
+        con.execute(
+            "INSERT INTO users (name, role, partner, password_hash, created_at) "
+            "VALUES (?, 'secretariat', NULL, ?, now())",
+            [BENCH_USER, auth.hash_password(password)],
+        )
+    finally:
+        con.close()
+    return password
+
+
+async def one_session(browser, url: str, password: str, start) -> dict:
+    """One browser context (its own Streamlit session) opening the app, signing in if asked,
+    until the Overview's charts are drawn."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 2200})
+    try:
+        page = await context.new_page()
+        await start.wait()
+        started = time.perf_counter()
+        await page.goto(url, wait_until="commit", timeout=300_000)
+        signed_in = started
+        name = page.locator("input[autocomplete=username]")
+        await page.wait_for_function(
+            CHARTS + " || document.querySelector('input[type=password]') !== null",
+            timeout=300_000,
+        )
+        if await name.count():
+            await name.fill(BENCH_USER)
+            await page.locator("input[type=password]").first.fill(password)
+            signed_in = time.perf_counter()
+            await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_function(CHARTS, timeout=300_000)
+        done = time.perf_counter()
+        return {"total": done - started, "after_sign_in": done - signed_in}
+    except Exception as exc:  # a session that fails is reported, not fatal
+        return {"error": repr(exc)[:300]}
+    finally:
+        await context.close()
+
+
+async def run_round(url: str, sessions: int, password: str) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            start = asyncio.Event()
+            tasks = [
+                asyncio.create_task(one_session(browser, url, password, start))
+                for _ in range(sessions)
+            ]
+            await asyncio.sleep(1.0)  # every context open and waiting
+            start.set()
+            return await asyncio.gather(*tasks)
+        finally:
+            await browser.close()
+
+
+def _summary(values: list[float]) -> str:
+    if not values:
+        return "—"
+    return f"max {max(values):.2f} s, median {statistics.median(values):.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2_000_000)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    db = db_path(args.out, args.records)
+    password = ensure_account(db)
+    log = args.out / f"streamlit-{args.records}.log"
+    process, url = start_streamlit(db, log)
+    try:
+        for n in range(1, args.rounds + 1):
+            load = os.getloadavg()[0]
+            found = asyncio.run(run_round(url, args.sessions, password))
+            total = [r["total"] for r in found if "total" in r]
+            after = [r["after_sign_in"] for r in found if "total" in r]
+            print(
+                f"round {n} ({'cold' if n == 1 else 'warm'} caches), {args.records:,} records, "
+                f"{args.sessions} sessions [load {load:.1f}]: open to charts {_summary(total)}; "
+                f"sign-in to charts {_summary(after)}; within 5 s: "
+                f"{sum(t <= 5 for t in total)}/{len(found)}",
+                flush=True,
+            )
+            for r in found:
+                if "error" in r:
+                    print(f"  failed: {r['error']}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,590 @@
+"""Time every page of the app, and each indicator query, on the benchmark databases.
+
+    .venv/bin/python benchmarks/bench_pages.py [--records 200000 2000000]
+        [--out /tmp/coalition-bench] [--pages overview platforms ...] [--no-naive]
+        [--no-metrics] [--rollup]
+
+For each database ``OUT/records-N.duckdb`` (see ``generate.py``) and each page in ``PAGES``,
+a fresh child process (so that its peak memory is its own):
+
+* runs the page once through Streamlit's ``AppTest`` as a signed-in secretariat user, to pay
+  for the imports and the file's first read (``first``);
+* clears ``st.cache_data`` and ``st.cache_resource`` and runs it in a new ``AppTest``
+  (``cold``: every query runs), then runs it again in the same session (``warm``: the cached
+  results are used, as on any rerun);
+* reports the peak resident memory of the process (``resource.getrusage(RUSAGE_SELF)
+  .ru_maxrss``: everything, DuckDB's buffers included);
+* then, in the same process (so that both meet the same load), does the page's work "the
+  naive way": the whole ``facts`` view read into pandas, filtered and grouped there for the
+  page's main indicators (``NAIVE``), and prints the ratio naive / cold; the process's peak
+  memory after that is the naive figure.
+
+Then (unless ``--no-metrics``) the time of each indicator query on a freshly opened file and
+the best of three on an open one. ``--rollup`` measures the pre-aggregated tables of
+``coalition.rollup`` against ``facts``.
+
+The load average is printed beside every timing: the machine is shared, and the ratios, taken
+in the same run, are the figures to compare. ``calib`` is the time of a fixed piece of
+pure-Python work in the same process: absolute times scale with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from benchmarks.generate import BENCH_USER, DEFAULT_OUT, DEFAULT_SIZES, db_path  # noqa: E402
+
+APP = ROOT / "app.py"
+# The pages to time: name → script. Add a page here (and, if it has main indicators of its
+# own, a naive counterpart in NAIVE) to have it measured.
+PAGES = {
+    "overview": "views/overview.py",
+    "platforms": "views/platforms.py",
+    "species": "views/species.py",
+    "regions": "views/regions.py",
+}
+TARGETS = {"cold_2m": 1.0, "warm_2m": 0.3, "cold_20m": 3.0, "memory_mib": 1536, "naive_ratio": 5}
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+# --- pages through AppTest -----------------------------------------------------------------
+
+
+def sign_in(at) -> None:
+    """Put the benchmark's secretariat account into the session, when the app has sign-in."""
+    try:
+        from coalition import auth
+        from coalition.ui import session
+    except ImportError:
+        return
+    if hasattr(session, "sign_in_as"):
+        session.sign_in_as(at.session_state, auth.User(BENCH_USER, "secretariat"))
+    else:
+        at.session_state["coalition_user"] = {"name": BENCH_USER, "role": "secretariat"}
+
+
+def _clear_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _run_page(page: str, direct: bool = False) -> tuple[object, float]:
+    """Run ``page`` in a new AppTest: through app.py (as the browser does: the database check,
+    the signed-in user, the navigation), or with ``direct`` the page script alone, with the
+    database source that app.py would have put into the session."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / page if direct else APP), default_timeout=600)
+    sign_in(at)
+    started = time.perf_counter()
+    if direct:
+        from coalition.ui import data
+
+        at.session_state["_coalition_source"] = data.source()
+        at.run()
+    else:
+        at.run()
+        if page != PAGES["overview"]:
+            at.switch_page(page).run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
+    return at, elapsed
+
+
+def calibrate() -> float:
+    """Seconds for a fixed piece of pure-Python work: how slow the shared machine is now."""
+    started = time.perf_counter()
+    sum(i * i for i in range(2_000_000))
+    return time.perf_counter() - started
+
+
+class DataTimer:
+    """Adds up the time spent getting numbers — the indicator calls the pages make through
+    ``coalition.ui.data`` and the opening of the database file — as opposed to drawing."""
+
+    CALLS = (
+        "progress",
+        "projection",
+        "reduction_series",
+        "actions",
+        "reporting_coverage",
+        "proactive_share",
+        "detection_rate",
+    )
+
+    def __init__(self) -> None:
+        import metrics
+        from coalition.db import Database
+
+        self.seconds = 0.0
+        self.opens = 0
+        for name in self.CALLS:
+            setattr(metrics, name, self._timed(getattr(metrics, name)))
+        Database._open = self._timed(Database._open, count=True)
+
+    def _timed(self, func, count: bool = False):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.opens += count
+
+        return timed
+
+    def take(self) -> tuple[float, int]:
+        seconds, opens = self.seconds, self.opens
+        self.seconds, self.opens = 0.0, 0
+        return seconds, opens
+
+
+def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) -> dict:
+    """Time ``page`` first, cold and warm, then (in the same process, right after, so that
+    both meet the same load) its naive counterpart."""
+    os.environ["COALITION_DB"] = str(db)
+    os.chdir(ROOT)
+    load_before = load()
+    calib = calibrate()
+    mode = "direct" if direct else "app"
+    try:
+        _, first = _run_page(page, direct)
+    except RuntimeError:
+        if direct:
+            raise
+        # app.py may be mid-change (another page missing): time the page on its own
+        mode, direct = "direct (app.py failed)", True
+        _, first = _run_page(page, direct)
+    _clear_caches()
+    timer = DataTimer()
+    at, cold = _run_page(page, direct)
+    cold_data, cold_opens = timer.take()
+    started = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - started
+    warm_data, warm_opens = timer.take()
+    if at.exception:
+        raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
+    out = {
+        "first": first,
+        "cold": cold,
+        "cold_data": cold_data,
+        "cold_opens": cold_opens,
+        "warm": warm,
+        "warm_data": warm_data,
+        "warm_opens": warm_opens,
+        "rss_mib": peak_rss_mib(),
+        "mode": mode,
+    }
+    name = next((k for k, v in PAGES.items() if v == page), None)
+    if naive and name in NAIVE:
+        out.update(run_naive(db, name))
+        out["ratio"] = out["naive"] / out["cold"]
+        out["ratio_data"] = out["naive"] / max(out["cold_data"], 1e-9)
+    out["load"] = (load_before + load()) / 2
+    out["calib_s"] = (calib + calibrate()) / 2
+    return out
+
+
+# Overview runs first whenever a page is switched to after the first run; so the cold time of
+# another page includes an Overview run with warm caches (a few hundredths of a second).
+
+
+# --- the naive way: the whole table in pandas ----------------------------------------------
+
+NAIVE_COLUMNS = """
+    status, replaced_by_pending, platform_id, platform, partner, sector, period, period_kind,
+    start_date, end_date, quarter, species_group, country, region, subregion,
+    listings_removed, listings_blocked, listings_detected, search_effort
+"""
+
+
+def naive_actions(df: pd.DataFrame, by: str | None, grain: str | None = "quarter") -> pd.DataFrame:
+    grp = df[by] if by else pd.Series("All", index=df.index)
+    keys = [grp] + ([df[grain]] if grain else [])
+    out = df.groupby(keys)[["listings_removed", "listings_blocked"]].sum(min_count=1)
+    out["actions"] = out.fillna(0).sum(axis=1)
+    out["cumulative_actions"] = out.groupby(level=0)["actions"].cumsum()
+    out["partners"] = df.groupby(keys)["partner"].nunique()
+    return out.reset_index()
+
+
+def naive_proactive(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    both = df.dropna(subset=["listings_removed", "listings_blocked"])
+    grp = both[by] if by else pd.Series("All", index=both.index)
+    out = both.groupby(grp)[["listings_removed", "listings_blocked"]].sum()
+    out["proactive_share"] = out["listings_blocked"] / out.sum(axis=1)
+    return out.reset_index()
+
+
+def naive_detection(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    rows = df.dropna(subset=["listings_detected", "search_effort"])
+    out = rows.groupby([by, "quarter"])[["listings_detected", "search_effort"]].sum()
+    out["detection_rate"] = out["listings_detected"] / out["search_effort"]
+    return out.reset_index()
+
+
+def naive_coverage(df: pd.DataFrame) -> pd.DataFrame:
+    return df.groupby("quarter").agg(
+        partners_reporting=("partner", "nunique"), platforms_reporting=("platform_id", "nunique")
+    )
+
+
+def naive_reduction(df: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """The matched-panel reduction of ``metrics.reduction_series`` (default baselines) in
+    pandas: each platform's first four rated quarters, units = platform × group."""
+    det = df[df["listings_detected"].notna()].copy()
+    det["grp"] = det[by] if by else "All"
+    pq = det.groupby(["platform_id", "quarter"])["search_effort"].sum(min_count=1).reset_index()
+    reports = pq.groupby("platform_id")["search_effort"].apply(lambda s: s.notna().any())
+    pq = pq.join(reports.rename("reports_effort"), on="platform_id")
+    rated = pq[~pq["reports_effort"] | (pq["search_effort"] > 0)].sort_values("quarter")
+    rated = rated.groupby("platform_id").head(4)
+    window = rated.groupby("platform_id")["quarter"].agg(["min", "max", "count"])
+    window = window[window["count"] == 4]
+    det["with_effort"] = det["listings_detected"].where(det["search_effort"].notna())
+    det["month_period"] = det["period"].where(det["period_kind"] == "month")
+    det["quarter_period"] = det["period"].where(det["period_kind"] == "quarter")
+    units = (
+        det.groupby(["platform_id", "grp", "quarter"])
+        .agg(
+            detected_all=("listings_detected", "sum"),
+            detected_with_effort=("with_effort", "sum"),
+            effort=("search_effort", "sum"),
+            m=("month_period", "nunique"),
+            q=("quarter_period", "nunique"),
+        )
+        .reset_index()
+        .join(reports.rename("reports_effort"), on="platform_id")
+    )
+    units["detected"] = units["detected_with_effort"].where(
+        units["reports_effort"], units["detected_all"]
+    )
+    months = (units["m"] + 3 * units["q"]).clip(upper=3)
+    units["exposure"] = units["effort"].where(units["reports_effort"], months)
+    units = units.join(window[["min", "max"]], on="platform_id", how="inner")
+    in_base = units[
+        (units["quarter"] >= units["min"])
+        & (units["quarter"] <= units["max"])
+        & (units["exposure"] > 0)
+    ]
+    base = in_base.groupby(["platform_id", "grp", "max"])[["detected", "exposure"]].sum()
+    base = base[base["detected"] > 0].reset_index()
+    base.columns = ["platform_id", "grp", "last_quarter", "base_detected", "base_exposure"]
+    quarters = pd.DataFrame({"quarter": sorted(units["quarter"].unique())})
+    eligible = quarters.merge(base, how="cross")
+    eligible = eligible[eligible["last_quarter"] < eligible["quarter"]]
+    current = units[units["exposure"] > 0][["platform_id", "grp", "quarter", "detected"]].copy()
+    current["rate"] = current["detected"] / units.loc[current.index, "exposure"]
+    panel = eligible.merge(current, on=["platform_id", "grp", "quarter"], how="left")
+    panel["in_panel"] = panel["rate"].notna()
+    panel["weighted"] = panel["rate"] * panel["base_exposure"]
+    panel["base_in_panel"] = panel["base_detected"].where(panel["in_panel"])
+    out = panel.groupby(["grp", "quarter"])[["weighted", "base_in_panel", "base_detected"]].sum()
+    out["rate_index"] = out["weighted"] / out["base_in_panel"]
+    out["coverage_share"] = out["base_in_panel"] / out["base_detected"]
+    return out.reset_index()
+
+
+def _accepted(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["status"] == "accepted"]
+
+
+# name → the page's main indicators computed from the whole table
+NAIVE: dict[str, Callable[[pd.DataFrame], object]] = {
+    "overview": lambda df: (
+        naive_actions(df, None),
+        naive_reduction(df, None),
+        naive_coverage(df),
+    ),
+    "platforms": lambda df: (
+        naive_reduction(df, "platform"),
+        naive_proactive(df, "platform"),
+        naive_actions(df, "platform", None),
+    ),
+    "species": lambda df: (
+        naive_reduction(df, "species_group"),
+        naive_actions(df, "species_group"),
+        naive_detection(df, "species_group"),
+    ),
+    "regions": lambda df: (
+        naive_reduction(df, "region"),
+        naive_actions(df, "country", None),
+        naive_detection(df, "region"),
+    ),
+}
+
+
+def run_naive(db: Path, page: str) -> dict:
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(str(db), read_only=True)
+    df = con.execute(f"SELECT {NAIVE_COLUMNS} FROM facts").df()
+    con.close()
+    read = time.perf_counter() - started
+    NAIVE[page](_accepted(df))
+    return {
+        "naive": time.perf_counter() - started,
+        "naive_read": read,
+        "naive_rss_mib": peak_rss_mib(),
+    }
+
+
+# --- each indicator query -----------------------------------------------------------------
+
+
+def metric_calls() -> dict[str, Callable]:
+    import metrics
+
+    return {
+        "progress()": lambda c: metrics.progress(c),
+        "progress(by=platform)": lambda c: metrics.progress(c, by="platform"),
+        "progress(by=species_group)": lambda c: metrics.progress(c, by="species_group"),
+        "progress(by=region)": lambda c: metrics.progress(c, by="region"),
+        "reduction_series()": lambda c: metrics.reduction_series(c),
+        "reduction_series(by=platform)": lambda c: metrics.reduction_series(c, by="platform"),
+        "reduction_series(by=species_group)": lambda c: metrics.reduction_series(
+            c, by="species_group"
+        ),
+        "reduction_series(by=country)": lambda c: metrics.reduction_series(c, by="country"),
+        "projection()": lambda c: metrics.projection(c),
+        "actions(quarter)": lambda c: metrics.actions(c),
+        "actions(total)": lambda c: metrics.actions(c, grain=None),
+        "actions(by=species_group, quarter)": lambda c: metrics.actions(c, by="species_group"),
+        "actions(by=country, total)": lambda c: metrics.actions(c, by="country", grain=None),
+        "proactive_share(by=platform)": lambda c: metrics.proactive_share(
+            c, by="platform", grain=None
+        ),
+        "detection_rate(by=species_group)": lambda c: metrics.detection_rate(c, by="species_group"),
+        "reporting_coverage()": lambda c: metrics.reporting_coverage(c),
+    }
+
+
+def child_metrics(db: Path) -> dict:
+    import duckdb
+
+    out = {}
+    started = time.perf_counter()
+    con = duckdb.connect(str(db), read_only=True)
+    out["connect"] = {"first": time.perf_counter() - started, "best": 0.0}
+    started = time.perf_counter()
+    con.execute("SELECT count(*), sum(listings_detected) FROM facts").fetchall()
+    out["scan facts"] = {"first": time.perf_counter() - started}
+    started = time.perf_counter()
+    con.execute("SELECT count(*), sum(listings_detected) FROM records").fetchall()
+    out["scan records"] = {"first": time.perf_counter() - started}
+    con.close()
+    for name, call in metric_calls().items():
+        con = duckdb.connect(str(db), read_only=True)
+        started = time.perf_counter()
+        call(con)
+        first = time.perf_counter() - started
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            call(con)
+            times.append(time.perf_counter() - started)
+        con.close()
+        out[name] = {"first": first, "best": min(times), "load": load()}
+    return {"metrics": out, "rss_mib": peak_rss_mib()}
+
+
+def child_rollup(db: Path) -> dict:
+    from coalition import rollup
+
+    work = db.with_name(db.stem + "-rollup.duckdb")
+    shutil.copyfile(db, work)
+    try:
+        # one timing per query on the largest files: a query on facts there takes tens of seconds
+        return rollup.measure(work, repeat=1 if db.stat().st_size > 200 * 2**20 else 3)
+    finally:
+        work.unlink(missing_ok=True)
+        Path(f"{work}.wal").unlink(missing_ok=True)
+
+
+def child_parquet(db: Path) -> dict:
+    """Export ``facts`` as Parquet partitioned by year and run indicators on it through a
+    ``facts`` view over ``read_parquet`` (the other tables read from the database attached
+    read-only), against the same indicators on the database itself."""
+    import duckdb
+
+    import metrics
+
+    folder = db.with_name(db.stem + "-parquet")
+    shutil.rmtree(folder, ignore_errors=True)
+    out: dict = {}
+    con = duckdb.connect(str(db), read_only=True)
+    started = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM facts) TO '{folder}' (FORMAT parquet, PARTITION_BY (year))")
+    out["export s"] = round(time.perf_counter() - started, 2)
+    out["parquet MiB"] = round(sum(f.stat().st_size for f in folder.rglob("*")) / 2**20, 1)
+    calls = {
+        "reduction_series()": lambda c: metrics.reduction_series(c),
+        "reduction_series(by=species_group)": lambda c: metrics.reduction_series(
+            c, by="species_group"
+        ),
+        "actions(quarter)": lambda c: metrics.actions(c),
+        "actions(2019 only)": lambda c: metrics.actions(
+            c, metrics.Filters(period_from="2019-01", period_to="2019-12")
+        ),
+    }
+    lake = duckdb.connect()
+    lake.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+    for (name,) in lake.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'"
+    ).fetchall():
+        lake.execute(f"CREATE VIEW {name} AS SELECT * FROM src.{name}")
+    lake.execute(
+        f"CREATE VIEW facts AS SELECT * FROM read_parquet('{folder}/*/*.parquet', "
+        "hive_partitioning = true)"
+    )
+    for label, call in calls.items():
+        row = {}
+        for where, c in (("duckdb file", con), ("parquet", lake)):
+            best = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                call(c)
+                best = min(best, time.perf_counter() - started)
+            row[where] = round(best, 3)
+        out[label] = row
+    con.close()
+    lake.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+# --- the parent ---------------------------------------------------------------------------
+
+
+def in_child(*args: str, timeout: float = 3600) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    if result.returncode:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr else "failed"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def bench_size(path: Path, pages: list[str], naive: bool, direct: bool) -> list[dict]:
+    rows = []
+    for name in pages:
+        extra = (["--direct"] if direct else []) + ([] if naive else ["--no-naive"])
+        row = {"page": name, **in_child("page", str(path), PAGES[name], *extra)}
+        rows.append(row)
+        print(
+            f"  {name:10} first {_fmt(row.get('first'))} s  cold {_fmt(row.get('cold'))} s "
+            f"(data {_fmt(row.get('cold_data'))} s, {row.get('cold_opens')} opens)  "
+            f"warm {_fmt(row.get('warm'), 3)} s  rss {_fmt(row.get('rss_mib'), 0)} MiB  | naive "
+            f"{_fmt(row.get('naive'))} s (read {_fmt(row.get('naive_read'))} s, rss "
+            f"{_fmt(row.get('naive_rss_mib'), 0)} MiB)  naive/cold {_fmt(row.get('ratio'), 1)}x, "
+            f"naive/data {_fmt(row.get('ratio_data'), 1)}x"
+            f"  [load {_fmt(row.get('load'), 1)}, calib {_fmt(row.get('calib_s'))} s; "
+            f"{row.get('mode', '')}] {row.get('error', '')}",
+            flush=True,
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--records", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=list(PAGES))
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument(
+        "--naive-max", type=int, default=5_000_000, help="skip the naive way above this size"
+    )
+    parser.add_argument("--no-metrics", action="store_true")
+    parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--direct", action="store_true", help="run page scripts without app.py")
+    parser.add_argument("--rollup", action="store_true")
+    parser.add_argument("--parquet", action="store_true", help="also time facts as Parquet")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if args.child:
+        mode, db, *rest = args.child
+        handlers = {
+            "page": lambda: child_page(Path(db), rest[0], args.direct, not args.no_naive),
+            "metrics": lambda: child_metrics(Path(db)),
+            "rollup": lambda: child_rollup(Path(db)),
+            "parquet": lambda: child_parquet(Path(db)),
+        }
+        print(json.dumps(handlers[mode](), default=str))
+        return
+    results = {}
+    for n in args.records:
+        path = db_path(args.out, n)
+        if not path.exists():
+            print(f"{path} is missing: run benchmarks/generate.py --records {n}")
+            continue
+        size = {"bytes": path.stat().st_size}
+        print(f"\n== {n:,} records ({path.stat().st_size / 2**20:,.0f} MiB), load {load():.1f}")
+        if not args.no_pages:
+            size["pages"] = bench_size(
+                path, args.pages, not args.no_naive and n <= args.naive_max, args.direct
+            )
+        if not args.no_metrics:
+            found = in_child("metrics", str(path))
+            size["metrics"] = found
+            print("  indicator queries (s; first on a fresh file, best of 3 after)")
+            for name, t in found.get("metrics", {}).items():
+                print(
+                    f"    {name:38} first {_fmt(t.get('first'), 3):>7}  best "
+                    f"{_fmt(t.get('best'), 3):>7}  [load {_fmt(t.get('load'), 1)}]"
+                )
+            print(f"    peak rss {_fmt(found.get('rss_mib'), 0)} MiB {found.get('error', '')}")
+        if args.rollup:
+            found = in_child("rollup", str(path))
+            size["rollup"] = found
+            print("  rollup")
+            for name, value in found.items():
+                print(f"    {name:50} {value}")
+        if args.parquet:
+            found = in_child("parquet", str(path))
+            size["parquet"] = found
+            print("  facts as Parquet partitioned by year (best of 3, s)")
+            for name, value in found.items():
+                print(f"    {name:50} {value}")
+        results[n] = size
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
