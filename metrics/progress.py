@@ -112,6 +112,8 @@ def progress(
     *,
     by: str | None = None,
     target: Target | None = None,
+    series: pd.DataFrame | None = None,
+    totals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """**Progress to target** = reduction / target reduction, with the projection and status,
     as of the end of the chosen range, one row per group.
@@ -133,12 +135,18 @@ def progress(
     * ``cumulative_actions``: removed + blocked since the first record, to the end of the range.
     * ``withheld``: the group's figures are blanked for this viewer (built from one or two
       partners who have not consented to be named; see :mod:`metrics.access`).
+
+    ``series`` (:func:`reduction_series` with ``whole_history=True``) and ``totals``
+    (:func:`actions` with ``grain=None``) may be given when the caller has them already, for the
+    same filters and ``by``; they are computed otherwise.
     """
     target = target or default_target(con)
-    series = reduction_series(con, filters, by=by, whole_history=True)
+    if series is None:
+        series = reduction_series(con, filters, by=by, whole_history=True)
     quarter = current_quarter(series, filters)
     as_of = _as_of(filters, quarter)
-    totals = actions(con, filters, by=by, grain=None)
+    if totals is None:
+        totals = actions(con, filters, by=by, grain=None)
     cumulative = dict(zip(totals["group"], totals["cumulative_actions"], strict=True))
     totals_withheld = dict(zip(totals["group"], totals["withheld"], strict=True))
     # every group with data gets a row, also one with no baseline yet (insufficient data)
@@ -237,12 +245,15 @@ def projection(
     *,
     by: str | None = None,
     target: Target | None = None,
+    series: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The fitted trend of the rate index quarter by quarter with its 95% band, from the first
     quarter it was fitted on to the deadline (or a year past the end of the range, whichever is
-    later); ``is_projection`` marks the quarters beyond the data."""
+    later); ``is_projection`` marks the quarters beyond the data. ``series`` as in
+    :func:`progress`."""
     target = target or default_target(con)
-    series = reduction_series(con, filters, by=by, whole_history=True)
+    if series is None:
+        series = reduction_series(con, filters, by=by, whole_history=True)
     quarter = current_quarter(series, filters)
     frames = []
     for group, history in series.groupby("group", sort=True):

@@ -37,9 +37,14 @@ def reduction_series(
     constant and its rate is detections per month reported.
     """
     frame = run(con, "reduction", filters.params(by, "quarter"))
-    if filters.period_from and not whole_history:
-        frame = frame[frame["period"] >= quarter_of(filters.from_date)]
-    return frame.reset_index(drop=True)
+    return frame if whole_history else in_range(frame, filters)
+
+
+def in_range(series: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The quarters of a whole-history series that the filters' period range lists."""
+    if filters.period_from:
+        series = series[series["period"] >= quarter_of(filters.from_date)]
+    return series.reset_index(drop=True)
 
 
 def reduction(

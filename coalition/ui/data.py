@@ -24,6 +24,7 @@ from coalition import migrate, store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
 from coalition.template import build_template
 from coalition.validation import Validation, validate
+from metrics.reduction import in_range
 
 # Long enough to wait out a short command-line load, short enough to tell the user soon.
 RETRY_SECONDS = 10.0
@@ -179,8 +180,10 @@ def progress(
     by: str | None = None,
     target: metrics.Target | None = None,
 ) -> pd.DataFrame:
+    series = _reduction_history(src, filters, by)
+    totals = actions.__wrapped__(src, filters, by=by, grain=None)
     with src.db.read() as cur:
-        return metrics.progress(cur, filters, by=by, target=target)
+        return metrics.progress(cur, filters, by=by, target=target, series=series, totals=totals)
 
 
 @viewed
@@ -192,17 +195,24 @@ def projection(
     by: str | None = None,
     target: metrics.Target | None = None,
 ) -> pd.DataFrame:
+    series = _reduction_history(src, filters, by)
     with src.db.read() as cur:
-        return metrics.projection(cur, filters, by=by, target=target)
+        return metrics.projection(cur, filters, by=by, target=target, series=series)
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def _reduction_history(src: Source, filters: metrics.Filters, by: str | None) -> pd.DataFrame:
+    """The whole-history reduction series: the costliest query, shared by the reduction
+    chart, progress and projection of the same filters (called with the viewer applied)."""
+    with src.db.read() as cur:
+        return metrics.reduction_series(cur, filters, by=by, whole_history=True)
 
 
 @viewed
-@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
 def reduction_series(
     src: Source, filters: metrics.Filters, *, by: str | None = None
 ) -> pd.DataFrame:
-    with src.db.read() as cur:
-        return metrics.reduction_series(cur, filters, by=by)
+    return in_range(_reduction_history(src, filters, by), filters)
 
 
 @viewed

@@ -8,12 +8,13 @@ observer or a partner is built from one or two partners who are protected from t
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,18 @@ from coalition.db import Database
 from metrics import OBSERVER, SECRETARIAT, Filters, Viewer
 from metrics.access import OTHER
 
+
+def _tests_conftest():
+    # tests/conftest.py by path: with tests/app/conftest.py collected in the same run, the name
+    # "conftest" may stand for that one instead
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_access_fixture_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+load = _tests_conftest().load
 JOINED = dt.date(2018, 1, 1)
 # partner, sector, consents, platform
 PARTNERS = [
