@@ -13,7 +13,7 @@ import streamlit as st
 from coalition.db import DatabaseBusy, DatabaseNotInitialised, resolve_path
 from coalition.i18n import set_language, t
 from coalition.migrate import SchemaTooNew
-from coalition.ui import data, navigation, session
+from coalition.ui import data, language, navigation, session
 from metrics import OBSERVER
 from metrics.access import OTHER
 
@@ -70,6 +70,7 @@ except PROBLEMS as problem:
     st.stop()
 data.set_current(source)
 user = session.current_user()
+language.language_switcher(user)  # sets this run's language (a change holds at once)
 # every figure of this run is computed for this viewer (coalition.ui.data applies it)
 data.set_viewer(user.viewer if user else OBSERVER)
 page = st.navigation(navigation.pages(user))

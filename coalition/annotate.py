@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from coalition.columns import COUNT_KEYS, PROBLEMS_HEADER
+from coalition.i18n import format_count, t
 from coalition.reader import MAX_CELL_CHARS, Sheet, column_letter, read_upload
 from coalition.validation import Problem, Report
 
@@ -268,8 +269,14 @@ def _problems_sheet(
     if truncated:
         _text(
             ws.cell(len(problems) + 3, 1),
-            f"{truncated:,} more problems were found but are not listed. Fix these first and "
-            "upload the file again.",
+            t(
+                "{count} more problem was found but is not listed. Fix these first and upload the "
+                "file again.",
+                plural="{count} more problems were found but are not listed. Fix these first and "
+                "upload the file again.",
+                n=truncated,
+                count=format_count(truncated),
+            ),
         )
     for letter, width in zip("ABCDEF", (16, 8, 12, 20, 24, 100), strict=True):
         ws.column_dimensions[letter].width = width

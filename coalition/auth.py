@@ -252,6 +252,26 @@ def set_disabled(
     )
 
 
+def set_language(cur: duckdb.DuckDBPyConnection, name: str, lang: str) -> None:
+    """Remember ``lang`` (a code of :data:`coalition.i18n.LANGUAGES`, or a tag such as
+    ``zh-CN``) as the language of the account ``name``; the app restores it at sign-in. A
+    preference, not an administrative change: it is not written to the audit log."""
+    from coalition.i18n import LANGUAGES, normalise_language
+
+    code = normalise_language(lang)
+    if code not in LANGUAGES:
+        raise ValueError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+    _account_row(cur, name)  # an AuthError for an unknown account
+    cur.execute("UPDATE users SET language = ? WHERE name = ?", [code, name])
+
+
+def get_language(cur: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The language saved for the account ``name`` (see :func:`set_language`), or None if it
+    has chosen none (or there is no such account)."""
+    row = cur.execute("SELECT language FROM users WHERE name = ?", [name]).fetchone()
+    return row[0] if row and row[0] else None
+
+
 def set_role(
     cur: duckdb.DuckDBPyConnection,
     name: str,

@@ -20,7 +20,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from coalition import charts, theme
-from coalition.i18n import N_, format_count, format_percent, t
+from coalition.i18n import (
+    N_,
+    country_name,
+    format_count,
+    format_percent,
+    get_language,
+    normalise_language,
+    region_name,
+    t,
+)
 from coalition.reference import GLOBAL
 
 TOPOJSON = Path(__file__).resolve().parent.parent / "static" / "topojson" / "world_110m.json"
@@ -80,6 +89,25 @@ def drawn_countries() -> frozenset[str]:
 # --- Tables ----------------------------------------------------------------------------------
 
 
+# The column of the countries table (``store.countries``) that names countries in a language;
+# other languages take their names from coalition.i18n.country_name (pycountry's catalogues).
+NAME_COLUMNS = {"en": "name_en", "zh_Hans": "name_zh"}
+
+
+def country_names(countries: pd.DataFrame, name_column: str | None = None) -> dict[str, str]:
+    """Each country's name by its ISO alpha-3 code, from ``countries`` (``iso3``,
+    ``name_en``, …): its ``name_column`` if given, else in the current language (see
+    :func:`coalition.i18n.country_name`); the English name where there is none."""
+    column = name_column or NAME_COLUMNS.get(normalise_language(get_language()))
+    names = {}
+    for row in countries.to_dict("records"):
+        name = row.get(column) if column else country_name(row["iso3"])
+        if not isinstance(name, str) or not name or (column is None and name == row["iso3"]):
+            name = row["name_en"]
+        names[row["iso3"]] = str(name)
+    return names
+
+
 def breakdown_table(
     level: str,
     actions: pd.DataFrame,
@@ -87,7 +115,7 @@ def breakdown_table(
     progress: pd.DataFrame | None = None,
     countries: pd.DataFrame | None = None,
     *,
-    name_column: str = "name_en",
+    name_column: str | None = None,
 ) -> pd.DataFrame:
     """One row per region, subregion or country that has records: ``metrics.actions`` and
     ``metrics.detection_rate`` (both ``grain=None``) and optionally ``metrics.progress``, all
@@ -96,7 +124,10 @@ def breakdown_table(
     ``actions_share`` is the row's share of all actions in the table. Rows without a country
     are the row ``Global / unspecified``. At country level ``iso3`` holds the code (empty for
     the global row), ``country`` the name from ``countries`` (columns ``iso3`` and
-    ``name_column``), and ``on_map`` whether the world map can draw it.
+    ``name_column``; without one, the name in the current language: see
+    :func:`country_names`), and ``on_map`` whether the world map can draw it. Region and
+    subregion keep their English (stored) names: :func:`display_table` and the figures name
+    them in the current language.
     """
     if level not in LEVELS:
         raise ValueError(f"Unknown level {level!r}: use one of {', '.join(LEVELS)}.")
@@ -111,9 +142,7 @@ def breakdown_table(
     table["actions_share"] = table["actions"] / total if total else np.nan
     columns = TABLE_COLUMNS + (PROGRESS_COLUMNS if progress is not None else [])
     if level == "country":
-        names = {}
-        if countries is not None:
-            names = dict(zip(countries["iso3"], countries[name_column], strict=True))
+        names = {} if countries is None else country_names(countries, name_column)
         is_global = table["group"] == GLOBAL
         table["iso3"] = table["group"].where(~is_global, "")
         table["country"] = [t(GLOBAL) if g == GLOBAL else names.get(g, g) for g in table["group"]]
@@ -291,15 +320,17 @@ def world_map_figure(
     measure: str,
     countries: pd.DataFrame,
     *,
-    name_column: str = "name_en",
+    name_column: str | None = None,
 ) -> go.Figure:
     """A world choropleth of ``measure`` (``actions`` or ``detection``) by country.
 
-    ``table`` is a country :func:`breakdown_table`; ``countries`` (``iso3`` and
-    ``name_column``) lists every country, so that those without a figure are drawn grey with a
-    hover saying so. Actions span several orders of magnitude and are coloured on a log scale
-    (labelled in counts); the detection rate is coloured on a linear scale from zero. Hover
-    texts give exact values. Nothing in it needs the network but the topojson.
+    ``table`` is a country :func:`breakdown_table`; ``countries`` (``iso3``, and
+    ``name_column`` or else ``name_en``: see :func:`country_names`) lists every country, so
+    that those without a figure are drawn grey with a hover saying so, named in the current
+    language unless ``name_column`` says otherwise. Actions span several orders of magnitude
+    and are coloured on a log scale (labelled in counts); the detection rate is coloured on a
+    linear scale from zero. Hover texts give exact values. Nothing in it needs the network but
+    the topojson.
     """
     if measure not in MEASURES:
         raise ValueError(f"Unknown measure {measure!r}: use one of {', '.join(MEASURES)}.")
@@ -310,6 +341,7 @@ def world_map_figure(
     blank = countries[countries["iso3"].isin(drawn) & ~countries["iso3"].isin(shown["iso3"])]
     no_records = t("No records for these filters")
     no_rate = t("Records, but no detections with search effort")
+    names = country_names(blank, name_column)
 
     fig = go.Figure()
     fig.add_trace(
@@ -322,8 +354,9 @@ def world_map_figure(
             showscale=False,
             marker={"line": {"color": BORDER, "width": 0.5}},
             hovertext=[
-                f"<b>{name}</b> ({iso3})<br>" + (no_rate if iso3 in with_records else no_records)
-                for iso3, name in zip(blank["iso3"], blank[name_column], strict=True)
+                f"<b>{names[iso3]}</b> ({iso3})<br>"
+                + (no_rate if iso3 in with_records else no_records)
+                for iso3 in blank["iso3"]
             ],
             hovertemplate="%{hovertext}<extra></extra>",
         )
@@ -393,7 +426,8 @@ def world_map_figure(
 
 
 def _area_name(value: str) -> str:
-    return t(GLOBAL) if value == GLOBAL else value
+    """A region or subregion (stored by its English UN M49 name) in the current language."""
+    return region_name(value)
 
 
 def _actions_hover(row, name: str, column: str) -> str:

@@ -2,10 +2,14 @@
 
 Each command is a thin adapter: parse options, call the storage or metrics layer, print.
 The database is ``--db PATH``, else ``$COALITION_DB``, else ``data/coalition.duckdb``.
+Every command that prints words or makes files takes ``--lang`` (en, zh, fr, es; default
+``$COALITION_LANG``, else en). Machine-readable output (``--json``, exported files' columns,
+status codes) stays the same in every language.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
 import math
@@ -18,9 +22,11 @@ import pandas as pd
 
 import metrics
 from coalition import export as exporting
-from coalition import store
-from coalition.cli_common import db_option
+from coalition import store, theme
+from coalition.cli_common import db_option, lang_option
 from coalition.db import Database
+from coalition.i18n import format_count, format_date, format_percent, t
+from coalition.reference import GLOBAL
 
 BY_CHOICES = {
     "platform": "platform",
@@ -33,7 +39,15 @@ BY_CHOICES = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LanguageGroup(click.Group):
+    """A command group whose run keeps its ``--lang`` to itself: each run of ``coalition``
+    (also in tests, several in one process) starts in the default language."""
+
+    def main(self, *args, **kwargs):
+        return contextvars.copy_context().run(super().main, *args, **kwargs)
+
+
+@click.group(cls=LanguageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="coalition-tracker")
 def cli() -> None:
     """Coalition Progress Tracker: submissions, indicators and progress toward the
@@ -41,16 +55,18 @@ def cli() -> None:
 
 
 @cli.command()
+@lang_option
 @db_option
 def init(db: Database) -> None:
     """Create the database with its reference data (species groups, countries, periods)."""
     store.init(db)
-    click.echo(f"Initialised {db.path}.")
+    click.echo(t("Initialised {path}.", path=db.path))
 
 
 @cli.command()
 @click.option("--seed", default=2018, show_default=True, help="Random seed of the demo data.")
 @click.option("--force", is_flag=True, help="Replace an existing database file.")
+@lang_option
 @db_option
 def demo(db: Database, seed: int, force: bool) -> None:
     """Load the synthetic demo dataset (fictional partners, seeded and reproducible)."""
@@ -61,16 +77,25 @@ def demo(db: Database, seed: int, force: bool) -> None:
             has_partners = cur.execute("SELECT count(*) FROM partners").fetchone()[0] > 0
         if has_partners and not force:
             raise click.ClickException(
-                f"{db.path} already holds data. Use --force to replace it with the demo, "
-                "or --db to choose another file."
+                t(
+                    "{path} already holds data. Use --force to replace it with the demo, "
+                    "or --db to choose another file.",
+                    path=db.path,
+                )
             )
         if force:
             db.path.unlink()
             db.path.with_name(db.path.name + ".wal").unlink(missing_ok=True)
     summary = load_demo(db, seed=seed)
     click.echo(
-        f"Loaded synthetic demo data into {db.path}: {summary.get('partners')} partners, "
-        f"{summary.get('platforms')} platforms, {summary.get('records')} records."
+        t(
+            "Loaded synthetic demo data into {path}: {partners} partners, {platforms} "
+            "platforms, {records} records.",
+            path=db.path,
+            partners=summary.get("partners"),
+            platforms=summary.get("platforms"),
+            records=summary.get("records"),
+        )
     )
 
 
@@ -83,11 +108,13 @@ def _month(value: str | None) -> dt.date | None:
     if value is None:
         return None
     if not re.fullmatch(r"\d{4}-\d{2}", value):
-        raise click.BadParameter(f"{value!r} is not a month: use YYYY-MM, e.g. 2019-08.")
+        raise click.BadParameter(
+            t("“{value}” is not a month: use YYYY-MM, e.g. 2019-08.", value=value)
+        )
     try:
         return dt.date(int(value[:4]), int(value[5:]), 1)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a month: use YYYY-MM.") from exc
+        raise click.BadParameter(t("“{value}” is not a month: use YYYY-MM.", value=value)) from exc
 
 
 @partner.command("add")
@@ -97,6 +124,7 @@ def _month(value: str | None) -> dt.date | None:
 @click.option("--joined", default=None, help="Month it joined, YYYY-MM (default: this month).")
 @click.option("--platform", "platforms", multiple=True, help="A platform it runs (repeatable).")
 @click.option("--consent", is_flag=True, help="It consents to be named in public figures.")
+@lang_option
 @db_option
 def partner_add(
     db: Database,
@@ -121,7 +149,14 @@ def partner_add(
             consent_to_name=consent,
             platforms=tuple((p, "other") for p in platforms),
         )
-    click.echo(f"Added partner {slug} with {len(platforms)} platform(s).")
+    click.echo(
+        t(
+            "Added partner {slug} with {n} platform.",
+            plural="Added partner {slug} with {n} platforms.",
+            n=len(platforms),
+            slug=slug,
+        )
+    )
 
 
 class ViewerType(click.ParamType):
@@ -156,7 +191,11 @@ def check_viewer(cur, viewer: metrics.Viewer) -> None:
         known = set(store.partners(cur)["slug"])
         if viewer.partner not in known:
             raise click.BadParameter(
-                f"No partner {viewer.partner!r}; known: {', '.join(sorted(known)) or 'none'}.",
+                t(
+                    "No partner “{partner}”; known: {known}.",
+                    partner=viewer.partner,
+                    known=", ".join(sorted(known)) or t("none"),
+                ),
                 param_hint="--viewer",
             )
 
@@ -177,6 +216,7 @@ def check_viewer(cur, viewer: metrics.Viewer) -> None:
     help="Output file (default: standard output).",
 )
 @viewer_option
+@lang_option
 @db_option
 def export_command(db: Database, fmt: str, out: str | None, viewer: metrics.Viewer) -> None:
     """Write the current (not superseded) records with the canonical columns; for
@@ -189,8 +229,21 @@ def export_command(db: Database, fmt: str, out: str | None, viewer: metrics.View
     if out:
         with open(out, "wb") as fh:
             exporting.write(frame, fmt, fh)
-        what = "aggregate rows" if viewer.role == "observer" else "records"
-        click.echo(f"Wrote {len(frame)} {what} to {out}.", err=True)
+        if viewer.role == "observer":
+            message = t(
+                "Wrote {n} aggregate row to {out}.",
+                plural="Wrote {n} aggregate rows to {out}.",
+                n=len(frame),
+                out=out,
+            )
+        else:
+            message = t(
+                "Wrote {n} record to {out}.",
+                plural="Wrote {n} records to {out}.",
+                n=len(frame),
+                out=out,
+            )
+        click.echo(message, err=True)
     else:
         exporting.write(frame, fmt, sys.stdout.buffer)
 
@@ -202,8 +255,13 @@ def _read_file(path: str) -> bytes:
     if size > MAX_FILE_BYTES:
         # refused before it is read, as the app refuses an upload over its limit
         raise click.ClickException(
-            f"{path} is {size / 1_048_576:.1f} MB; the limit is {MAX_FILE_BYTES // 1_048_576} "
-            "MB. Split it into several files (for example one per year)."
+            t(
+                "{path} is {size} MB; the limit is {limit} MB. Split it into several files (for "
+                "example one per year).",
+                path=path,
+                size=f"{size / 1_048_576:.1f}",
+                limit=MAX_FILE_BYTES // 1_048_576,
+            )
         )
     return Path(path).read_bytes()
 
@@ -217,16 +275,21 @@ def _print_report(payload: dict, as_json: bool) -> None:
             where = ", ".join(
                 part
                 for part in (
-                    f"row {p['row']}" if p["row"] is not None else "",
+                    t("row {row}", row=p["row"]) if p["row"] is not None else "",
                     p["column"] or "",
                 )
                 if part
             )
-            label = "error" if severity == "errors" else "warning"
+            label = t("error") if severity == "errors" else t("warning")
             click.echo(f"{label}: {where + ': ' if where else ''}{p['message']} [{p['code']}]")
     click.echo(
-        f"{payload['rows']} row(s); {len(payload['errors'])} error(s), "
-        f"{len(payload['warnings'])} warning(s): {'valid' if payload['valid'] else 'invalid'}."
+        t(
+            "{rows}; {errors}, {warnings}: {verdict}.",
+            rows=t("{n} row", plural="{n} rows", n=payload["rows"]),
+            errors=t("{n} error", plural="{n} errors", n=len(payload["errors"])),
+            warnings=t("{n} warning", plural="{n} warnings", n=len(payload["warnings"])),
+            verdict=t("valid") if payload["valid"] else t("invalid"),
+        )
     )
 
 
@@ -234,6 +297,7 @@ def _print_report(payload: dict, as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--partner", required=True, help="Slug of the partner the file comes from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@lang_option
 @db_option
 def validate_command(db: Database, file: str, partner: str, as_json: bool) -> None:
     """Check FILE (.xlsx or .csv) and report every problem; writes nothing.
@@ -257,6 +321,7 @@ def validate_command(db: Database, file: str, partner: str, as_json: bool) -> No
 )
 @click.option("--by", "uploaded_by", default="cli", show_default=True, help="Who loads it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@lang_option
 @db_option
 def ingest_command(
     db: Database,
@@ -284,31 +349,39 @@ def ingest_command(
     )
     _print_report(result.as_dict(), as_json)
     if not as_json:
-        if result.stored:
-            status = "accepted" if accept else "submitted for review"
-            click.echo(f"Stored as submission {result.submission_id} ({status}).")
+        if result.stored and accept:
+            click.echo(t("Stored as submission {id} (accepted).", id=result.submission_id))
+        elif result.stored:
+            click.echo(
+                t("Stored as submission {id} (submitted for review).", id=result.submission_id)
+            )
         elif result.reason == "duplicate":
-            click.echo(f"This file was loaded before, as submission {result.submission_id}.")
+            click.echo(
+                t("This file was loaded before, as submission {id}.", id=result.submission_id)
+            )
         elif result.reason == "warnings":
-            click.echo("Nothing stored: check the warnings, then run again with --yes.")
+            click.echo(t("Nothing stored: check the warnings, then run again with --yes."))
         else:
-            click.echo("Nothing stored: fix the errors and run again.")
+            click.echo(t("Nothing stored: fix the errors and run again."))
     sys.exit(0 if result.stored or result.reason == "duplicate" else 1)
 
 
 @cli.command("template")
 @click.option("--partner", required=True, help="Slug of the partner the template is for.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx to write.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@lang_option
 @db_option
 def template_command(db: Database, partner: str, out: str, lang: str) -> None:
-    """Write the submission template for a partner, pre-filled with its platforms."""
+    """Write the submission template for a partner, pre-filled with its platforms (in
+    English or Chinese; --lang fr or es gives the English template)."""
     from coalition.template import build_template
 
     with db.read() as cur:
         data = build_template(cur, partner, lang)
     Path(out).write_bytes(data)
-    click.echo(f"Wrote the {lang} template for {partner} to {out}.")
+    click.echo(
+        t("Wrote the {lang} template for {partner} to {out}.", lang=lang, partner=partner, out=out)
+    )
 
 
 def _filters(
@@ -377,7 +450,7 @@ def progress_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _percent(value) -> str:
-    return "—" if value is None else f"{value:.1%}"
+    return format_percent(value)
 
 
 @cli.command("progress")
@@ -407,6 +480,7 @@ def _percent(value) -> str:
 @click.option("--region", "regions", multiple=True, help="Only this UN M49 region or subregion.")
 @click.option("--include-submitted", is_flag=True, help="Count submissions not yet accepted.")
 @viewer_option
+@lang_option
 @db_option
 def progress_command(
     db: Database,
@@ -433,7 +507,9 @@ def progress_command(
             found = [t for t in metrics.targets(cur) if t.name == target_name]
             if not found:
                 names = ", ".join(t.name for t in metrics.targets(cur))
-                raise click.BadParameter(f"No target named {target_name!r}; known: {names}.")
+                raise click.BadParameter(
+                    t("No target named “{name}”; known: {known}.", name=target_name, known=names)
+                )
             target = found[0]
         frame = metrics.progress(cur, filters, by=BY_CHOICES.get(by), target=target)
         synthetic = store.is_synthetic(cur)
@@ -443,24 +519,58 @@ def progress_command(
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     if synthetic:
-        click.echo("Synthetic demo data — not real coalition figures.\n")
+        click.echo(t("Synthetic demo data — not real coalition figures") + "\n")
     for row in rows:
-        label = row["group"] if by else "Coalition"
+        label = _group_label(by, row["group"]) if by else t("Coalition")
         if row["withheld"]:
             click.echo(
-                f"{label}: withheld — built from fewer than 3 partners who have not "
-                "consented to be named."
+                t(
+                    "{label}: withheld — built from fewer than 3 partners who have not "
+                    "consented to be named.",
+                    label=label,
+                )
             )
             continue
         click.echo(
-            f"{label}: reduction {_percent(row['reduction'])} vs baseline as of "
-            f"{row['as_of']} ({row['current_period']}); target {_percent(row['target'])} by "
-            f"{row['deadline']}; progress {_percent(row['progress'])}; status "
-            f"{row['status'].replace('_', ' ')}; projected at deadline "
-            f"{_percent(row['projected_reduction_at_deadline'])}; coverage "
-            f"{_percent(row['coverage'])} of baseline volume ({row['units_in_panel']} units); "
-            f"cumulative actions {row['cumulative_actions'] or 0:,}."
+            t(
+                "{label}: reduction {reduction} vs baseline as of {as_of} ({period}); target "
+                "{target} by {deadline}; progress {progress}; status {status}; projected at "
+                "deadline {projected}; coverage {coverage} of baseline volume ({units} units); "
+                "cumulative actions {actions}.",
+                label=label,
+                reduction=_percent(row["reduction"]),
+                as_of=_date(row["as_of"]),
+                period=row["current_period"] or "—",
+                target=_percent(row["target"]),
+                deadline=_date(row["deadline"]),
+                progress=_percent(row["progress"]),
+                status=t(theme.status_style(row["status"]).label),
+                projected=_percent(row["projected_reduction_at_deadline"]),
+                coverage=_percent(row["coverage"]),
+                units=row["units_in_panel"],
+                actions=format_count(row["cumulative_actions"] or 0),
+            )
         )
+
+
+def _date(iso: str | None) -> str:
+    return format_date(dt.date.fromisoformat(iso) if iso else None)
+
+
+def _group_label(by: str, group) -> str:
+    """A group of ``progress --by`` as a reader names it: species groups, countries and regions
+    in the chosen language; platforms, partners and sectors as registered."""
+    from coalition.i18n import country_name, region_name, species_name
+
+    if not isinstance(group, str):
+        return str(group)
+    if by == "species":
+        return species_name(group)
+    if by == "country" and group != GLOBAL:
+        return f"{country_name(group)} ({group})"
+    if by in ("region", "subregion", "country"):
+        return region_name(group)
+    return group
 
 
 def _register() -> None:

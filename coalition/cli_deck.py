@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import click
 
-from coalition.cli_common import db_option
+from coalition.cli_common import db_option, lang_option
 from coalition.db import Database
+from coalition.i18n import t
 from metrics.filters import month_bounds
 
 
@@ -33,8 +34,8 @@ PERIOD_OPTION = click.option(
 
 @click.command("deck")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .pptx to write.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @PERIOD_OPTION
+@lang_option
 @db_option
 def deck_command(db: Database, out: str, lang: str, period: str | None) -> None:
     """Write the presentation as a PowerPoint deck: one slide per message, the numbers as
@@ -45,13 +46,13 @@ def deck_command(db: Database, out: str, lang: str, period: str | None) -> None:
         path = deck.build_deck(db, out, lang=lang, period_to=period)
     except deck.RenderError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Wrote the deck to {path}.")
+    click.echo(t("Wrote the deck to {path}.", path=path))
 
 
 @click.command("summary")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .pdf to write.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @PERIOD_OPTION
+@lang_option
 @db_option
 def summary_command(db: Database, out: str, lang: str, period: str | None) -> None:
     """Write a one-page PDF summary: the headline, the trend and the world map; aggregates
@@ -62,7 +63,7 @@ def summary_command(db: Database, out: str, lang: str, period: str | None) -> No
         path = deck.build_summary(db, out, lang=lang, period_to=period)
     except deck.RenderError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Wrote the summary to {path}.")
+    click.echo(t("Wrote the summary to {path}.", path=path))
 
 
 # Every click command or group in this list is added to the ``coalition`` command.

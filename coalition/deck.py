@@ -37,10 +37,12 @@ from pptx.util import Emu, Inches, Pt
 
 from coalition import charts_regions, present, theme
 from coalition.db import Database
-from coalition.i18n import format_date, format_percent, set_language, t
+from coalition.i18n import format_date, format_percent, normalise_language, set_language, t
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-LANGUAGES = {"en": "en", "zh": "zh_CN"}
+# The deck's languages (as ``--lang`` names them) and their catalogues; French and Spanish are
+# partial: what is not translated yet is in English.
+LANGUAGES = {"en": "en", "zh": "zh_Hans", "fr": "fr", "es": "es"}
 PNG_SCALE = 2  # PNG pixels per CSS pixel: sharp on a projector and when printed
 RENDER_TIMEOUT = 120  # seconds for one chart on a busy machine
 
@@ -68,8 +70,10 @@ def browser_path() -> str:
         if candidate and Path(candidate).is_file():
             return candidate
     raise RenderError(
-        "No Chromium to draw the charts with: install Debian's chromium package "
-        "(apt-get install chromium) or set BROWSER_PATH to a Chromium-based browser."
+        t(
+            "No Chromium to draw the charts with: install Debian's chromium package "
+            "(apt-get install chromium) or set BROWSER_PATH to a Chromium-based browser."
+        )
     )
 
 
@@ -112,7 +116,9 @@ class Renderer:
             self._kaleido = self._run(open_browser())
         except Exception as exc:
             self._stop_loop()
-            raise RenderError(f"Chromium ({path}) did not start: {exc}") from exc
+            raise RenderError(
+                t("Chromium ({path}) did not start: {error}", path=path, error=exc)
+            ) from exc
         return self
 
     def _run(self, coroutine):
@@ -157,7 +163,7 @@ class Renderer:
         try:
             return self._run(self._kaleido.calc_fig(fig, opts=opts, topojson=TOPOJSON_DIR))
         except Exception as exc:
-            raise RenderError(f"The chart could not be drawn: {exc}") from exc
+            raise RenderError(t("The chart could not be drawn: {error}", error=exc)) from exc
 
 
 def figure_bytes(
@@ -173,14 +179,23 @@ def figure_bytes(
         return renderer.render(fig, fmt, width=width, height=height)
 
 
-def in_language(lang: str, fn: Callable[..., T], *args, **kwargs) -> T:
-    """``fn(*args, **kwargs)`` with the texts in ``lang`` ('en' or 'zh'), leaving the caller's
-    language as it was."""
-    if lang not in LANGUAGES:
+def deck_language(lang: str) -> str:
+    """The catalogue of a deck language: ``"zh"`` (or ``"zh_CN"``, ``"zh-Hans"``) →
+    ``"zh_Hans"``; ``"fr"`` → ``"fr"``. Raises ValueError for a language the deck is not
+    written in."""
+    short = lang.replace("-", "_").split("_", 1)[0].lower() if lang else ""
+    if short not in LANGUAGES:
         raise ValueError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+    return normalise_language(LANGUAGES[short])
+
+
+def in_language(lang: str, fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)`` with the texts in ``lang`` ('en', 'zh', 'fr' or 'es'), leaving
+    the caller's language as it was."""
+    language = deck_language(lang)
 
     def run() -> T:
-        set_language(LANGUAGES[lang])
+        set_language(language)
         return fn(*args, **kwargs)
 
     return contextvars.copy_context().run(run)
@@ -292,7 +307,7 @@ def build_deck(
     db: Database, out: str | Path, lang: str = "en", period_to: str | None = None
 ) -> Path:
     """Write the presentation's slides (observer view, as of the end of ``period_to``, in
-    ``lang``: 'en' or 'zh') to the PowerPoint file ``out``; returns its path."""
+    ``lang``: 'en', 'zh', 'fr' or 'es') to the PowerPoint file ``out``; returns its path."""
     path = Path(out)
     path.write_bytes(deck_bytes(db, lang, period_to))
     return path

@@ -26,7 +26,7 @@ import metrics
 from coalition import charts, store, theme
 from coalition import charts_regions as cr
 from coalition import charts_species as cs
-from coalition.i18n import N_, format_count, format_date, format_percent, get_language, t
+from coalition.i18n import N_, format_count, format_date, format_percent, species_name, t
 from metrics import OBSERVER, Filters, Target, access
 from metrics.filters import month_bounds, quarter_of, quarter_range
 
@@ -482,8 +482,9 @@ def _platform_kinds(cur, ctx: _Context) -> Slide:
 
 def _species(cur, ctx: _Context) -> Slide:
     progress = metrics.progress(cur, ctx.filters, by="species_group", target=ctx.target)
-    name_column = "name_zh" if get_language().startswith("zh") else "name_en"
-    reference = cs.species_reference(store.species_groups(cur), name_column)
+    groups = store.species_groups(cur)
+    named = groups.assign(name=[species_name(row) for row in groups.to_dict("records")])
+    reference = cs.species_reference(named, "name")
     return _ranking(
         ctx,
         progress,
@@ -505,14 +506,11 @@ def _world_map(cur, ctx: _Context) -> Slide:
     actions = metrics.actions(cur, ctx.filters, by="country", grain=None)
     detection = metrics.detection_rate(cur, ctx.filters, by="country", grain=None)
     countries = store.countries(cur)
-    name_column = "name_zh" if get_language().startswith("zh") else "name_en"
     withheld_rows = actions[withheld_mask(actions)]
-    table = cr.breakdown_table(
-        "country", actions, detection, countries=countries, name_column=name_column
-    )
-    figure = cr.world_map_figure(table, "actions", countries, name_column=name_column)
+    table = cr.breakdown_table("country", actions, detection, countries=countries)
+    figure = cr.world_map_figure(table, "actions", countries)
     slide_style(figure)
-    names = dict(zip(countries["iso3"], countries[name_column], strict=True))
+    names = cr.country_names(countries)
     withheld = [names.get(g, g) for g in withheld_rows["group"]]
     places = table[(table["iso3"] != "") & table["actions"].gt(0)]
     if places.empty:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from coalition import audit, store
 from coalition.db import get_meta
+from coalition.i18n import t
 from coalition.store import COUNT_COLUMNS, StoreError
 from coalition.validation import Report, validate
 
@@ -165,7 +166,9 @@ def status_cells(
         return pd.DataFrame(columns=columns)
     for quarter in (first_quarter, last_quarter):
         if not _QUARTER.fullmatch(quarter):
-            raise ValueError(f"{quarter!r} is not a quarter: use YYYY-Qn, e.g. 2019-Q3.")
+            raise ValueError(
+                t("'{quarter}' is not a quarter: use YYYY-Qn, e.g. 2019-Q3.", quarter=quarter)
+            )
     frame = cur.execute(
         STATUS_CELLS,
         {
@@ -240,7 +243,7 @@ class SubmissionDetail:
 def _info(cur: duckdb.DuckDBPyConnection, submission_id: int) -> dict[str, Any]:
     frame = cur.execute(SUBMISSION_INFO, {"id": submission_id}).df()
     if frame.empty:
-        raise ReviewError(f"There is no submission {submission_id}.")
+        raise ReviewError(t("There is no submission {id}.", id=submission_id))
     info = frame.iloc[0].to_dict()
     return {k: (None if _isna(v) else v) for k, v in info.items()}
 
@@ -427,11 +430,13 @@ def review(
     :class:`coalition.store.StoreError`) for a decision that cannot be made.
     """
     if decision not in DECISIONS:
-        raise ReviewError(f"A review accepts or returns a submission, not {decision!r}.")
+        raise ReviewError(
+            t("A review accepts or returns a submission, not '{decision}'.", decision=decision)
+        )
     comment = (comment or "").strip() or None
     if decision == "return" and comment is None:
         raise ReviewError(
-            "Say why the submission is returned: the partner reads the comment to fix it."
+            t("Say why the submission is returned: the partner reads the comment to fix it.")
         )
     before = _info(cur, submission_id)
     store.review_submission(

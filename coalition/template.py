@@ -32,6 +32,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from coalition import columns as cols
 from coalition import store
+from coalition.i18n import t
 from coalition.store import StoreError
 
 # A row whose notes cell starts with one of these (after leading spaces, any case) is the
@@ -279,18 +280,26 @@ def _partner(cur: duckdb.DuckDBPyConnection, slug: str) -> tuple[str, list[str]]
     partners = store.partners(cur)
     found = partners.loc[partners["slug"] == slug, "name"]
     if found.empty:
-        known = ", ".join(sorted(partners["slug"])) or "none yet"
+        known = ", ".join(sorted(partners["slug"])) or t("none yet")
         raise StoreError(
-            f"There is no partner {slug!r} (known partners: {known}). Use the partner's slug, "
-            "or register it first (Admin page or 'coalition partner add')."
+            t(
+                "There is no partner '{slug}' (known partners: {known}). Use the partner's "
+                "slug, or register it first (Admin page or 'coalition partner add').",
+                slug=slug,
+                known=known,
+            )
         )
     platforms = store.platforms(cur)
     names = platforms.loc[platforms["partner"] == slug, "name"].tolist()
     if not names:
         raise StoreError(
-            f"Partner {slug!r} ({found.iloc[0]}) has no platforms registered, so its template "
-            "would have nothing to choose from. Register at least one platform first (Admin "
-            "page or 'coalition partner add ... --platform NAME')."
+            t(
+                "Partner '{slug}' ({name}) has no platforms registered, so its template would "
+                "have nothing to choose from. Register at least one platform first (Admin page "
+                "or 'coalition partner add ... --platform NAME').",
+                slug=slug,
+                name=found.iloc[0],
+            )
         )
     return str(found.iloc[0]), [str(n) for n in names]
 

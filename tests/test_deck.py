@@ -185,6 +185,6 @@ def test_chart_exports_and_the_one_page_summary(demo_db, slides):
 
 def test_unknown_language_and_format_are_refused(slides):
     with pytest.raises(ValueError, match="language"):
-        deck.in_language("fr", lambda: None)
+        deck.in_language("xx", lambda: None)
     with pytest.raises(ValueError, match="format"):
         deck.Renderer().render(slides.slides[0].figure, "gif")

@@ -13,7 +13,7 @@ import streamlit as st
 
 from coalition import charts
 from coalition import charts_regions as regions_charts
-from coalition.i18n import format_count, format_date, format_percent, get_language, t
+from coalition.i18n import format_count, format_date, format_percent, region_name, t
 from coalition.reference import GLOBAL
 from coalition.ui import components, data
 from coalition.ui.filter_bar import filter_bar
@@ -32,15 +32,10 @@ def table(frame: pd.DataFrame, key: str) -> None:
 
 def download(frame: pd.DataFrame, key: str) -> None:
     """The unformatted figures of a table as CSV, as ``components.chart`` offers them."""
-    st.download_button(
-        t("Download the table (CSV)"),
-        data=components.csv_bytes(frame),
-        file_name=f"{key}.csv",
-        mime="text/csv",
-        key=f"download_{key}",
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    csv = components.csv_bytes(frame)
+    label, icon = t("Download the table (CSV)"), ":material/download:"
+    st.download_button(label, csv, f"{key}.csv", "text/csv", key=f"download_{key}", icon=icon,
+                       on_click="ignore")  # fmt: skip
 
 
 def breakdown(level: str, scope, *, with_progress: bool = True) -> pd.DataFrame:
@@ -50,7 +45,6 @@ def breakdown(level: str, scope, *, with_progress: bool = True) -> pd.DataFrame:
         data.detection_rate(src, scope, by=level, grain=None),
         data.progress(src, scope, by=level, target=target) if with_progress else None,
         countries=countries,
-        name_column=name_column,
     )
 
 
@@ -58,7 +52,6 @@ src = data.current()
 filters, target = filter_bar(src)
 st.title(t("Regions"))
 countries = data.countries(src)
-name_column = "name_zh" if get_language().startswith("zh") else "name_en"
 by_country = breakdown("country", filters, with_progress=False)
 if by_country.empty:
     components.stop_when_nothing_matches()
@@ -89,7 +82,7 @@ unit = regions_charts.measure_unit(measure)
 
 st.subheader(t("By country"))
 st.plotly_chart(
-    regions_charts.world_map_figure(by_country, measure, countries, name_column=name_column),
+    regions_charts.world_map_figure(by_country, measure, countries),
     key="chart_world_map",
     theme=None,
     # the map's outlines from this app, not from cdn.plot.ly; the page scrolls, the map doesn't
@@ -125,7 +118,10 @@ choices = sorted(r for r in regions["region"] if r != GLOBAL)
 if not choices:
     st.info(t("No records with a country for these filters."), icon=":material/public_off:")
     st.stop()
-region = st.selectbox(t("Region"), choices, key="detail", bind="query-params")
+region = st.selectbox(
+    t("Region"), choices, format_func=region_name, key="detail", bind="query-params"
+)
+name = region_name(region)
 row = regions.set_index("region").loc[region]
 reduction, progress, actions = st.columns(3, border=True)
 with reduction:
@@ -152,11 +148,11 @@ components.chart(
     lambda frame: regions_charts.area_figure(frame, measure, "subregion"),
     key=f"subregions_{measure}",
     empty=t("No records for these filters."),
-    alt=t("Bars of {measure} by subregion of {region}", measure=unit, region=region),
+    alt=t("Bars of {measure} by subregion of {region}", measure=unit, region=name),
 )
 table(subregions, "subregions")
-st.markdown(t("**Countries and territories in {region}**", region=region))
+st.markdown(t("**Countries and territories in {region}**", region=name))
 in_region = breakdown("country", inside, with_progress=False)
 table(in_region, "countries")
 download(in_region, f"countries_{region}")
-st.caption(t("Shares are of the actions in {region}.", region=region))
+st.caption(t("Shares are of the actions in {region}.", region=name))

@@ -13,8 +13,8 @@ import streamlit as st
 
 from coalition import charts_species as cs
 from coalition import theme
-from coalition.i18n import format_date, format_percent, get_language, t
-from coalition.ui import components, data
+from coalition.i18n import format_date, format_percent, t
+from coalition.ui import components, data, language
 from coalition.ui.filter_bar import filter_bar
 from metrics import Target
 from metrics.filters import month_bounds
@@ -36,9 +36,8 @@ totals = data.actions(src, filters, by="species_group", grain=None)
 if totals.empty:
     components.stop_when_nothing_matches()
 
-name_column = "name_zh" if get_language().startswith("zh") else "name_en"
 options = data.filter_options(src)
-reference = cs.species_reference(options.species_groups, name_column)
+reference = cs.species_reference(language.with_species_names(options.species_groups), "name")
 colours = dict(zip(reference["group"], reference["colour"], strict=True))
 labels = dict(zip(reference["group"], reference["label"], strict=True))
 progress = data.progress(src, filters, by="species_group", target=target)
@@ -140,8 +139,9 @@ with platforms:
     )
 with countries:
     st.markdown(f"**{t('Actions by country')}**")
+    countries = language.with_country_names(data.countries(src))
     by_country = cs.country_actions_table(
-        data.actions(src, only, by="country", grain=None), data.countries(src), name_column, top=TOP
+        data.actions(src, only, by="country", grain=None), countries, "name", top=TOP
     )
     drawn = components.chart(
         by_country,

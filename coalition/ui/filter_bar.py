@@ -46,7 +46,7 @@ import streamlit as st
 
 from coalition import store
 from coalition.charts import quarter_range
-from coalition.i18n import N_, format_percent, get_language, t
+from coalition.i18n import N_, format_percent, region_name, species_name, t
 from coalition.ui import data
 from coalition.ui.query_state import LISTS, PARAMS, Choices, FilterState, from_query, to_query
 from metrics import Filters, Target
@@ -227,7 +227,6 @@ def filter_bar(src: data.Source) -> tuple[Filters, Target | None]:
     choices = _choices(options)
     kept = _kept_state(choices)
     _drop_stale(kept, choices)
-    name_column = "name_zh" if get_language().startswith("zh") else "name_en"
     species = options.species_groups
     partners = options.partners
     with st.sidebar:
@@ -253,9 +252,15 @@ def filter_bar(src: data.Source) -> tuple[Filters, Target | None]:
             "species",
             choices.species,
             kept.species,
-            dict(zip(species["slug"], species[name_column], strict=True)),
+            {row["slug"]: species_name(row) for row in species.to_dict("records")},
         )
-        regions = _multiselect(t("Region"), "regions", choices.regions, kept.regions)
+        regions = _multiselect(
+            t("Region"),
+            "regions",
+            choices.regions,
+            kept.regions,
+            {region: region_name(region) for region in choices.regions},
+        )
         target = _target(options.targets, kept.target)
         st.button(t("Reset filters"), on_click=_reset, args=(choices,), type="tertiary")
     state = FilterState(

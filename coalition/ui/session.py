@@ -35,7 +35,8 @@ USER_KEY = "coalition_user"
 EXPIRED_KEY = "coalition_session_expired"
 # Kept when signing out: the language chosen (the rest, e.g. the database and the viewer of
 # the run, app.py sets again at the start of the next run).
-KEPT_ON_SIGN_OUT = ("language",)
+LANGUAGE_KEY = "language"  # the chosen language (coalition.ui.language)
+KEPT_ON_SIGN_OUT = (LANGUAGE_KEY,)
 
 CREATE_FIRST_ACCOUNT = "coalition user add NAME --role secretariat"
 
@@ -145,7 +146,17 @@ def sign_in_form(db: Database | None = None) -> None:
         return
     st.session_state.pop(EXPIRED_KEY, None)
     sign_in_as(st.session_state, user)
+    restore_language(db, user.name)
     st.rerun()
+
+
+def restore_language(db: Database, name: str) -> None:
+    """Put the language saved with the account ``name`` into the session (the switcher then
+    shows it); an account that has chosen none keeps the session's current language."""
+    with db.read() as cur:
+        saved = auth.get_language(cur, name)
+    if saved:
+        st.session_state[LANGUAGE_KEY] = saved
 
 
 def sign_out() -> None:
