@@ -8,17 +8,19 @@ needs Chromium (kaleido 1.x), so those tests carry the ``browser`` marker.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image, ImageStat
 from pptx import Presentation as open_pptx
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 import metrics
 from coalition import deck, present
-from coalition.cli import progress_records
+from coalition.cli import cli
 from coalition.db import Database
 from coalition.demo import load_demo
 from coalition.i18n import format_percent
@@ -50,11 +52,14 @@ def slides(demo_db: Database) -> present.Presentation:
     return deck.presentation(demo_db, "2020-Q4")
 
 
-def observer_headline(db: Database, period_to: str | None) -> dict:
-    """What ``coalition progress --json`` prints for the observer (the same records)."""
-    with db.read() as cur:
-        frame = metrics.progress(cur, metrics.Filters(period_to=period_to, viewer=metrics.OBSERVER))
-    return progress_records(frame)[0]
+def observer_headline(db: Database, period_to: str) -> dict:
+    """What ``coalition progress --viewer observer --json`` prints."""
+    result = CliRunner().invoke(
+        cli,
+        ["progress", "--db", str(db.path), "--viewer", "observer", "--to", period_to, "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
 
 
 def test_the_slides_in_order_with_message_number_and_footnote(slides):
