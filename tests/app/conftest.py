@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from coalition import auth, store
 from coalition.auth import User
-from coalition.ui.session import sign_in_as
 from coalition.db import Database, set_meta
+from coalition.ui.session import sign_in_as
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 

@@ -31,8 +31,13 @@ ROLES_PAGES = {
         "review.py", "quality.py", "admin.py", "account.py",
     ],
 }  # fmt: skip
-ROLE_OF = {None: None, "observer": "observer", "marketco-user": "partner", "socialco-user": "partner"}
-ROLE_OF["secretariat"] = "secretariat"
+ROLE_OF = {
+    None: None,
+    "observer": "observer",
+    "marketco-user": "partner",
+    "socialco-user": "partner",
+    "secretariat": "secretariat",
+}
 ALL_PAGES = ROLES_PAGES["secretariat"]
 PROTECTED_PLATFORMS = ("SocialCo Feed", "SearchCo Web")
 
