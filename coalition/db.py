@@ -6,22 +6,33 @@ the app is open) must therefore take turns. So the file is held only for a unit 
 
 * Within a process, threads that work at the same time share one open instance and each get
   their own cursor; when the last of them finishes, the file is released.
-* A process that finds the file held by another waits and retries, up to ``retry_seconds``,
-  then raises :class:`DatabaseBusy` with a message that says what to do.
+* Writes within a process take turns: DuckDB would let two threads' transactions run at once
+  and then fail the second at commit ("Conflict on update", both bump ``meta.data_version``),
+  so a write waits for the one before it instead — nothing is lost, it is only later.
+* A process that finds the file held by another says once that it is waiting (a warning on
+  the ``coalition.db`` logger, which the command line shows on standard error), then retries
+  with growing, jittered pauses up to ``retry_seconds`` (default ``$COALITION_DB_WAIT``, else
+  60 s) and raises :class:`DatabaseBusy` with a message that says what to do.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 DEFAULT_PATH = Path("data") / "coalition.duckdb"
+DEFAULT_RETRY_SECONDS = 60.0
+WAIT_ENV = "COALITION_DB_WAIT"
+
+logger = logging.getLogger(__name__)
 
 
 class DatabaseBusy(RuntimeError):
@@ -40,6 +51,15 @@ def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else DEFAULT_PATH
 
 
+def default_retry_seconds() -> float:
+    """How long to wait for a database held by another process: ``$COALITION_DB_WAIT``
+    seconds if set (and a number), else 60."""
+    try:
+        return max(0.0, float(os.environ[WAIT_ENV]))
+    except (KeyError, ValueError):
+        return DEFAULT_RETRY_SECONDS
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set lock" in text)
@@ -50,6 +70,9 @@ class _Shared:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        # one write transaction at a time in this process (re-entrant: a write inside a write
+        # fails in DuckDB as before instead of waiting for itself)
+        self.write_lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
 
@@ -66,10 +89,16 @@ class Database:
         self,
         path: str | os.PathLike[str] | None = None,
         *,
-        retry_seconds: float = 30.0,
+        retry_seconds: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
+        """``retry_seconds``: how long to wait for another process (default: see
+        :func:`default_retry_seconds`). ``on_wait``: told once, in words, when this has to
+        wait (default: a warning on the ``coalition.db`` logger)."""
         self.path = resolve_path(path)
-        self.retry_seconds = retry_seconds
+        self.retry_seconds = default_retry_seconds() if retry_seconds is None else retry_seconds
+        self.on_wait = on_wait
+        self._told = False  # the waiting message is given once per Database, not per retry
         self._key = str(self.path.resolve()) if str(self.path) != ":memory:" else ":memory:"
 
     def __repr__(self) -> str:
@@ -78,6 +107,27 @@ class Database:
     @property
     def exists(self) -> bool:
         return self.path.exists()
+
+    def _busy(self, seconds: float, held_by: str) -> DatabaseBusy:
+        return DatabaseBusy(
+            f"The database {self.path} is in use by {held_by} and stayed busy for "
+            f"{seconds:.0f} s. Wait for that load to finish and try again (or wait longer: "
+            f"set {WAIT_ENV} to a number of seconds); if nothing else is running, check for a "
+            "stuck 'coalition' or 'streamlit' process."
+        )
+
+    def _waiting(self) -> None:
+        if self._told:
+            return
+        self._told = True
+        message = (
+            f"Waiting for the database {self.path}: another process (the app or a "
+            f"command-line load) is using it. Retrying for up to {self.retry_seconds:.0f} s…"
+        )
+        if self.on_wait is not None:
+            self.on_wait(message)
+        else:
+            logger.warning(message)
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         delay = 0.05
@@ -88,14 +138,14 @@ class Database:
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
                     raise
-                if time.monotonic() >= deadline:
-                    raise DatabaseBusy(
-                        f"The database {self.path} is in use by another process (the app or a "
-                        f"command-line load) and stayed busy for {self.retry_seconds:.0f} s. "
-                        "Wait for that load to finish and try again; if nothing else is "
-                        "running, check for a stuck 'coalition' or 'streamlit' process."
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._busy(
+                        self.retry_seconds, "another process (the app or a command-line load)"
                     ) from exc
-                time.sleep(delay)
+                self._waiting()
+                # jittered, so that processes waiting for the same file do not retry in step
+                time.sleep(min(left, delay * random.uniform(0.5, 1.0)))
                 delay = min(delay * 2, 1.0)
 
     @contextmanager
@@ -136,15 +186,28 @@ class Database:
         recomputed.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _shared_lock:
+            shared = _shared.setdefault(self._key, _Shared())
+        if not shared.write_lock.acquire(timeout=max(self.retry_seconds, 0.001)):
+            raise self._busy(self.retry_seconds, "another write of this process")
+        try:
+            with self._cursor() as cursor:
+                cursor.begin()
+                try:
+                    yield cursor
+                    cursor.execute(BUMP_DATA_VERSION)
+                    cursor.commit()
+                except BaseException:
+                    cursor.rollback()
+                    raise
+        finally:
+            shared.write_lock.release()
+
+    def checkpoint(self) -> None:
+        """Write what the write-ahead log holds into the database file itself, so that the file
+        alone is the whole database (before it is copied or replaced)."""
         with self._cursor() as cursor:
-            cursor.begin()
-            try:
-                yield cursor
-                cursor.execute(BUMP_DATA_VERSION)
-                cursor.commit()
-            except BaseException:
-                cursor.rollback()
-                raise
+            cursor.execute("CHECKPOINT")
 
     def data_version(self) -> int:
         """A number that changes whenever data is written (0 for a database without data)."""

@@ -17,6 +17,7 @@ import itertools
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
@@ -201,7 +202,14 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str
                     last_row, last_column, exact_cells = _exact_extent(fh)
                 _check_extent(last_row, last_column)
                 cells |= exact_cells
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            OSError,
+            NotImplementedError,
+            zlib.error,
+            ValueError,
+        ) as exc:
             raise _broken() from exc
         formulas[m.filename] = cells
     # every XML part is now known to have no document type declaration: safe to parse

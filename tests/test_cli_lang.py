@@ -112,8 +112,6 @@ def test_every_command_that_writes_words_takes_lang():
                 yield (*prefix, name), command
 
     for path, command in commands(cli):
-        if path[0] in ("backup", "restore"):
-            continue  # coalition/cli_backup.py: not yet given --lang
         assert "--lang" in {o for p in command.params for o in p.opts}, path
 
 

@@ -187,7 +187,6 @@ def test_a_good_file_is_previewed_submitted_and_archived(app, sample):
     assert preview["Accounts actioned"].isna().all()  # blank stays "not reported"
     assert not submit_button(at).disabled
 
-    at.text_input(key="submit_uploaded_by").input("ana@marketco.example")
     submit_button(at).click()
     at.run()
     assert not at.exception
@@ -199,7 +198,7 @@ def test_a_good_file_is_previewed_submitted_and_archived(app, sample):
         ).fetchone()
     assert f"Stored as submission {latest.id}, awaiting review" in shown
     assert (latest.status, latest.rows, latest.file_name) == ("submitted", 2, "q1.xlsx")
-    assert (latest.uploaded_by, latest.source) == ("ana@marketco.example", "upload")
+    assert (latest.uploaded_by, latest.source) == ("secretariat", "upload")  # the account
     assert archived == (len(content), content)  # byte for byte
     assert at.file_uploader[0].value is None  # a fresh uploader for the next file
     history = table(at, "Submission")

@@ -1,0 +1,135 @@
+"""Upgrades: a database made by the first release (tests/data/release1.duckdb.gz, schema
+version 1) opens in this one, is brought up to the latest schema, and keeps every row and
+every figure."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import metrics
+from coalition import migrate, store
+from coalition.cli import cli
+from coalition.db import Database, set_meta
+from coalition.ingest import ingest
+
+RELEASE1 = Path(__file__).resolve().parent / "data" / "release1.duckdb.gz"
+# What the first release stored (see tests/data/README.md)
+ROWS = {"partners": 2, "platforms": 3, "submissions": 2, "records": 8, "files": 2, "targets": 1}
+TABLES_ADDED = {"users", "audit_log"}
+
+
+@pytest.fixture(scope="module")
+def release1_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("release1") / "release1.duckdb"
+    path.write_bytes(gzip.decompress(RELEASE1.read_bytes()))
+    return path
+
+
+@pytest.fixture
+def old(release1_file: Path, tmp_path: Path) -> Database:
+    """A fresh copy of the first release's database (never the committed file itself)."""
+    path = tmp_path / "coalition.duckdb"
+    shutil.copyfile(release1_file, path)
+    return Database(path, retry_seconds=5)
+
+
+def tables(db: Database) -> set[str]:
+    with db.read() as cur:
+        return {
+            r[0]
+            for r in cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT internal"
+            ).fetchall()
+        }
+
+
+def rows(db: Database) -> dict[str, int]:
+    with db.read() as cur:
+        return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ROWS}
+
+
+def test_the_committed_file_is_a_first_release_database(old: Database) -> None:
+    with old.read() as cur:
+        assert migrate.schema_version(cur) == 1
+    assert not tables(old) & TABLES_ADDED
+    assert rows(old) == ROWS
+
+
+def test_first_release_database_is_upgraded_and_keeps_its_rows(old: Database) -> None:
+    with old.read() as cur:
+        before = {
+            t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("partners", "platforms", "submissions", "records", "files", "meta")
+        }
+    applied = migrate.upgrade(old)
+    assert applied == list(range(2, migrate.latest_version() + 1))
+    with old.read() as cur:
+        assert migrate.schema_version(cur) == migrate.latest_version()
+        after = {
+            t: cur.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("partners", "platforms", "submissions", "records", "files")
+        }
+        files = cur.execute("SELECT sha256, content FROM files").fetchall()
+    assert after == {t: v for t, v in before.items() if t != "meta"}
+    assert tables(old) >= TABLES_ADDED
+    assert all(hashlib.sha256(bytes(content)).hexdigest() == sha for sha, content in files)
+    assert migrate.upgrade(old) == []  # the second opening has nothing to do
+
+
+def test_indicators_give_the_first_release_figures(old: Database) -> None:
+    migrate.upgrade(old)
+    with old.read() as cur:
+        progress = metrics.progress(cur, metrics.Filters()).iloc[0]
+        with_submitted = metrics.progress(cur, metrics.Filters(include_submitted=True)).iloc[0]
+        actions = metrics.actions(cur, metrics.Filters(), grain=None)
+    assert progress["reduction"] == pytest.approx(5 / 9)
+    assert progress["current_period"] == "2019-Q3"
+    assert progress["status"] == "on_track"
+    assert progress["cumulative_actions"] == 121
+    assert with_submitted["cumulative_actions"] == 138
+    assert int(actions["actions"].sum()) == 121
+
+
+def test_the_command_line_opens_it_and_upgrades_it(old: Database) -> None:
+    result = CliRunner().invoke(cli, ["progress", "--json", "--db", str(old.path)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["cumulative_actions"] == 121
+    with old.read() as cur:
+        assert migrate.schema_version(cur) == migrate.latest_version()
+
+
+def test_new_data_goes_into_an_upgraded_database(old: Database) -> None:
+    migrate.upgrade(old)
+    data = (
+        b"period,platform,species_group,country,listings_removed,listings_blocked\r\n"
+        b"2019-Q4,Acme Market,elephants,CHN,4,4\r\n"
+    )
+    result = ingest(old, "acme", data, "q4.csv", uploaded_by="t", accept=True)
+    assert result.stored and result.submission_id == 3  # ids continue after the old ones
+    with old.read() as cur:
+        assert cur.execute("SELECT max(id) FROM records").fetchone()[0] == 9
+        assert store.submissions(cur)["id"].tolist() == [3, 2, 1]
+
+
+def test_a_database_from_a_newer_release_is_refused(old: Database) -> None:
+    migrate.upgrade(old)
+    with old.write() as cur:
+        set_meta(cur, "schema_version", str(migrate.latest_version() + 1))
+    with pytest.raises(migrate.SchemaTooNew, match="newer release"):
+        migrate.upgrade(old)
+    result = CliRunner().invoke(cli, ["progress", "--db", str(old.path)])
+    assert result.exit_code == 1 and "newer release" in result.output
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    versions = [m.version for m in migrate.migrations()]
+    assert versions == list(range(1, len(versions) + 1))
+    assert migrate.latest_version() >= 2
