@@ -388,7 +388,7 @@ def authenticate(
     """
     now = now or utcnow()
     if isinstance(db, Database):
-        with db.write() as cur:
+        with db.write(changes_figures=False) as cur:
             outcome = _sign_in(cur, name, password, now)
     else:
         outcome = _sign_in(db, name, password, now)

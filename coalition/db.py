@@ -75,6 +75,16 @@ class _Shared:
         self.write_lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
+        # bumped whenever the instance is taken or closed: a lingering close that finds it
+        # changed was overtaken by a new user and does nothing
+        self.generation = 0
+
+    def close_if_idle(self, generation: int) -> None:
+        with self.lock:
+            if self.users == 0 and self.generation == generation and self.connection:
+                self.connection.close()
+                self.connection = None
+                self.generation += 1
 
 
 _shared: dict[str, _Shared] = {}
@@ -91,13 +101,18 @@ class Database:
         *,
         retry_seconds: float | None = None,
         on_wait: Callable[[str], None] | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
         """``retry_seconds``: how long to wait for another process (default: see
-        :func:`default_retry_seconds`). ``on_wait``: told once, in words, when this has to
+        :func:`default_retry_seconds`). ``linger_seconds``: how long the file stays open after
+        its last user (the app keeps it open across the queries of a page instead of opening
+        it for each; another process then waits that much longer at most). ``on_wait``: told
+        once, in words, when this has to
         wait (default: a warning on the ``coalition.db`` logger)."""
         self.path = resolve_path(path)
         self.retry_seconds = default_retry_seconds() if retry_seconds is None else retry_seconds
         self.on_wait = on_wait
+        self.linger_seconds = linger_seconds
         self._told = False  # the waiting message is given once per Database, not per retry
         self._key = str(self.path.resolve()) if str(self.path) != ":memory:" else ":memory:"
 
@@ -156,6 +171,7 @@ class Database:
             if shared.connection is None:
                 shared.connection = self._open()
             shared.users += 1
+            shared.generation += 1
             cursor = shared.connection.cursor()
         try:
             yield cursor
@@ -164,8 +180,16 @@ class Database:
             with shared.lock:
                 shared.users -= 1
                 if shared.users == 0 and shared.connection is not None:
-                    shared.connection.close()
-                    shared.connection = None
+                    if self.linger_seconds > 0:
+                        timer = threading.Timer(
+                            self.linger_seconds, shared.close_if_idle, (shared.generation,)
+                        )
+                        timer.daemon = True
+                        timer.start()
+                    else:
+                        shared.connection.close()
+                        shared.connection = None
+                        shared.generation += 1
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -179,11 +203,12 @@ class Database:
             yield cursor
 
     @contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def write(self, *, changes_figures: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor inside one transaction: everything in the block is stored, or nothing is.
 
         Each successful write also bumps ``meta.data_version`` so that cached figures are
-        recomputed.
+        recomputed — unless ``changes_figures`` is False, for writes that no figure depends on
+        (a sign-in attempt, a language preference), which would otherwise empty every cache.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _shared_lock:
@@ -195,7 +220,8 @@ class Database:
                 cursor.begin()
                 try:
                     yield cursor
-                    cursor.execute(BUMP_DATA_VERSION)
+                    if changes_figures:
+                        cursor.execute(BUMP_DATA_VERSION)
                     cursor.commit()
                 except BaseException:
                     cursor.rollback()

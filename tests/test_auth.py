@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 
-from coalition import audit, auth
+from coalition import audit, auth, store
 from coalition.cli import cli
 from coalition.db import Database
 from coalition.ui import session
@@ -382,3 +382,15 @@ def test_cli_on_a_database_without_accounts_says_how_to_start(build_db):
     result = run(build_db(), "user", "list")
     assert result.exit_code == 0
     assert "coalition user add NAME --role secretariat" in result.output
+
+
+def test_signing_in_does_not_empty_the_caches_of_figures(tmp_path):
+    db = Database(tmp_path / "s.duckdb")
+    store.init(db)
+    with db.write() as cur:
+        auth.add_user(cur, "ana", "observer", "a-long-password-1")
+    version = db.data_version()
+    auth.authenticate(db, "ana", "a-long-password-1")
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(db, "ana", "wrong-password-0")
+    assert db.data_version() == version

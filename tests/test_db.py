@@ -489,3 +489,19 @@ def test_a_superseded_submission_can_be_restored(db: Database) -> None:
     assert _actions(db) == 2
     with db.write() as cur, pytest.raises(store.StoreError, match="no superseded rows"):
         store.restore_submission(cur, second)
+
+
+def test_a_lingering_database_stays_open_between_queries_then_lets_go(tmp_path):
+    from coalition import db as dbmodule
+
+    path = tmp_path / "linger.duckdb"
+    store.init(Database(path))
+    db = Database(path, linger_seconds=0.3)
+    with db.read() as cur:
+        cur.execute("SELECT 1")
+    shared = dbmodule._shared[str(path.resolve())]
+    assert shared.connection is not None  # kept for the next query of the same page
+    with db.read() as cur:  # the next query reuses it and restarts the wait
+        cur.execute("SELECT 1")
+    time.sleep(0.8)
+    assert shared.connection is None  # released: another process can have the file

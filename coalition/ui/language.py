@@ -47,7 +47,7 @@ def _save(user_name: str | None) -> None:
         return
     try:
         db = data.current().db
-        with db.write() as cur:
+        with db.write(changes_figures=False) as cur:
             auth.set_language(cur, user_name, code)
     except (KeyError, DatabaseBusy, auth.AuthError):
         # a preference: if it cannot be saved now, it still holds for this session
