@@ -119,7 +119,8 @@ class Filters:
         return {
             "by": by or "",
             "grain": grain or "total",
-            "include_submitted": self.include_submitted,
+            # only accepted data feed what a partner or an observer sees
+            "include_submitted": self.include_submitted and self.viewer.sees_everything,
             "viewer_role": self.viewer.role,
             "viewer_partner": self.viewer.partner,
             "min_partners": MIN_PARTNERS,

@@ -262,6 +262,15 @@ def filter_bar(src: data.Source) -> tuple[Filters, Target | None]:
             {region: region_name(region) for region in choices.regions},
         )
         target = _target(options.targets, kept.target)
+        include_submitted = data.current_viewer().sees_everything and st.toggle(
+            t("Include submitted data"),
+            key="filter_include_submitted",
+            help=t(
+                "Count submissions awaiting review as if accepted (in place of the figures "
+                "they would replace). Only the secretariat sees this; everyone else sees "
+                "accepted data only."
+            ),
+        )
         st.button(t("Reset filters"), on_click=_reset, args=(choices,), type="tertiary")
     state = FilterState(
         period_from=period_from,
@@ -283,5 +292,6 @@ def filter_bar(src: data.Source) -> tuple[Filters, Target | None]:
         species_groups=state.species,
         regions=state.regions,
         sectors=state.sectors,
+        include_submitted=include_submitted,
     )
     return filters, target

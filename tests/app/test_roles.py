@@ -155,3 +155,10 @@ def test_three_protected_partners_are_enough_for_the_observer(app, sample):
     at = open_as(app, sample, "observer", "overview.py")
     assert not any("withheld" in w.value for w in at.warning)
     assert at.metric[0].value != "—"
+
+
+@pytest.mark.parametrize(("user", "offered"), [("secretariat", True), ("observer", False),
+                                               ("marketco-user", False)])  # fmt: skip
+def test_only_the_secretariat_may_include_submitted_data(app, sample, user, offered):
+    at = open_as(app, sample, user, "overview.py")
+    assert bool([x for x in at.toggle if x.key == "filter_include_submitted"]) is offered

@@ -249,3 +249,15 @@ def test_no_figure_shown_rests_on_one_or_two_protected_partners(
                 in_group = ~named.isin(shown_groups) if group == OTHER else named == group
                 n = facts.loc[in_group & protected, "partner"].nunique()
                 assert n == 0 or n >= 3, ("reduction", by, group)
+
+
+def test_only_the_secretariat_can_include_submitted_data(activity):
+    def total(viewer):
+        frame = metrics.actions(
+            activity, Filters(include_submitted=True, viewer=viewer, partners=("socialco",)),
+            grain=None,
+        )  # fmt: skip
+        return frame["actions"].iloc[0]
+
+    # socialco's pending 2019-03 row (200 actions) counts only for the secretariat
+    assert total(SECRETARIAT) - total(Viewer("partner", "socialco")) == 200
