@@ -73,7 +73,7 @@ user = session.current_user()
 language.language_switcher(user)  # sets this run's language (a change holds at once)
 # every figure of this run is computed for this viewer (coalition.ui.data applies it)
 data.set_viewer(user.viewer if user else OBSERVER)
-page = st.navigation(navigation.pages(user))
+page = st.navigation(navigation.pages(user), position="sidebar" if user else "hidden")
 if user is not None:
     st.sidebar.caption(
         t("Signed in as {name} ({role})", name=user.name, role=session.role_label(user.role))

@@ -151,6 +151,9 @@ def observer_aggregates(
     merged["withheld"] = merged["withheld"].fillna(False).astype(bool) | merged.pop(
         "withheld_rate"
     ).fillna(False).astype(bool)
+    # a row with either part withheld is withheld whole: one flag, one meaning
+    values = [c for c in merged.columns if c not in ("group", "period", "withheld")]
+    merged[values] = merged[values].mask(merged["withheld"], axis=0)
     parts = merged.pop("group").str.split(metrics.GROUP_SEPARATOR, n=1, expand=True)
     merged["species_group"] = parts[0]
     merged["region"] = parts[1].fillna(metrics.access.OTHER) if 1 in parts else metrics.access.OTHER

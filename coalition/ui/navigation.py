@@ -44,7 +44,12 @@ PAGES = (
 def pages(user: User | None) -> dict[str, list[st.Page]]:
     """The pages this user may open, by section, in menu order; only sign-in without a user."""
     if user is None:
-        return {"": [view("sign_in.py", t("Sign in"), ":material/login:", default=True)]}
+        # the sign-in form at every page's address (a shared link, a reload): after signing in,
+        # the same address opens the page that was asked for, if the role may see it
+        sign_in = [view("sign_in.py", t("Sign in"), ":material/login:", default=True)]
+        for _, path, _, _, _ in PAGES:
+            sign_in.append(view("sign_in.py", t("Sign in"), ":material/login:", url_path=path[:-3]))
+        return {"": sign_in}
     sections: dict[str, list[st.Page]] = {}
     for section, path, title, icon, roles in PAGES:
         if user.role in roles:

@@ -91,6 +91,13 @@ def _streamlit(db_path: Path, log_path: Path):
             process.wait()
 
 
+def sign_in(page, name: str = "secretariat") -> None:
+    """Fill in the sign-in form with one of the sample database's accounts."""
+    page.get_by_label("Account name").fill(name, timeout=60_000)
+    page.get_by_label("Password", exact=True).fill(_sample_db().PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def test_overview_renders_headline_and_charts(tmp_path):
     playwright_api = pytest.importorskip("playwright.sync_api")
     db = _sample_db().build(tmp_path / "sample.duckdb")
@@ -119,6 +126,7 @@ def test_overview_renders_headline_and_charts(tmp_path):
             page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url)
+            sign_in(page)
             page.get_by_text("As of 2020-12-31").wait_for(timeout=60_000)
             page.wait_for_function(
                 "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",

@@ -89,6 +89,7 @@ def test_regions_map_draws_offline_from_the_apps_own_topojson(tmp_path):
             page.on("pageerror", lambda e: errors.append(str(e)))
             # in through the Overview and the menu, as a reader comes
             page.goto(url)
+            helpers.sign_in(page)
             page.get_by_text("As of").first.wait_for(timeout=60_000)
             page.get_by_role("link", name="Regions").click()
             page.get_by_text("Not on the map").first.wait_for(timeout=60_000)
