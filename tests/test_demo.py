@@ -347,3 +347,16 @@ def test_the_same_seed_gives_the_same_data(demo, tmp_path):
     other = Database(tmp_path / "other.duckdb")
     load_demo(other, seed=7)
     assert fingerprint(other) != fingerprint(db)
+
+
+def test_the_demo_has_one_account_per_role_that_signs_in(demo):
+    from coalition import auth
+    from coalition.demo import DEMO_ACCOUNTS
+    from metrics import Viewer
+
+    db, _ = demo
+    roles = set()
+    for name, role, partner, password in DEMO_ACCOUNTS:
+        assert auth.authenticate(db, name, password).viewer == Viewer(role, partner)
+        roles.add(role)
+    assert roles == {"secretariat", "partner", "observer"}
