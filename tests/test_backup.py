@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -14,13 +15,28 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import ACTIVITY_PARTNERS, ACTIVITY_SUBMISSIONS
 
 from coalition import audit, backup, migrate, store
 from coalition.cli import cli
 from coalition.db import Database
 from coalition.ingest import ingest
 
+
+def _tests_conftest():
+    # tests/conftest.py by path: with other conftest.py files collected in the same run, the
+    # name "conftest" may stand for one of those instead
+    path = Path(__file__).resolve().parent / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_backup_fixture_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_fixtures = _tests_conftest()
+ACTIVITY_PARTNERS, ACTIVITY_SUBMISSIONS = (
+    _fixtures.ACTIVITY_PARTNERS,
+    _fixtures.ACTIVITY_SUBMISSIONS,
+)
 TODAY = dt.date(2020, 6, 15)
 RELEASE1 = Path(__file__).resolve().parent / "data" / "release1.duckdb.gz"
 # Every byte value, a NUL, a CR LF, invalid UTF-8: an archived upload must come back as it went.
