@@ -202,6 +202,8 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str
                     last_row, last_column, exact_cells = _exact_extent(fh)
                 _check_extent(last_row, last_column)
                 cells |= exact_cells
+        except ReadError:
+            raise  # a refusal of its own (a DTD, too many rows…): keep its message
         except (
             zipfile.BadZipFile,
             EOFError,
