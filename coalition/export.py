@@ -157,10 +157,9 @@ def observer_aggregates(
     parts = merged.pop("group").str.split(metrics.GROUP_SEPARATOR, n=1, expand=True)
     merged["species_group"] = parts[0]
     merged["region"] = parts[1].fillna(metrics.access.OTHER) if 1 in parts else metrics.access.OTHER
-    frames = [merged] if not merged.empty else []
-    if not frames:
+    if merged.empty:
         return pd.DataFrame(columns=list(OBSERVER_COLUMNS))
-    table = pd.concat(frames, ignore_index=True)
+    table = merged  # one query's rows: nothing left to concatenate
     for column in OBSERVER_COLUMNS:
         if column not in table:
             table[column] = pd.NA
