@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +32,11 @@ import duckdb
 DEFAULT_PATH = Path("data") / "coalition.duckdb"
 DEFAULT_RETRY_SECONDS = 60.0
 WAIT_ENV = "COALITION_DB_WAIT"
+# DuckDB's own limit for the memory of an open database (its buffers and the hash tables of
+# queries; it spills to disk beyond it). Its default is 80% of the machine's memory.
+MEMORY_ENV = "COALITION_DB_MEMORY"
+DEFAULT_MEMORY_LIMIT = "1GB"
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,13 @@ def default_retry_seconds() -> float:
         return max(0.0, float(os.environ[WAIT_ENV]))
     except (KeyError, ValueError):
         return DEFAULT_RETRY_SECONDS
+
+
+def memory_limit() -> str:
+    """How much memory an open database may use: ``$COALITION_DB_MEMORY`` (e.g. ``2GB``) if
+    it is a size, else 1 GB."""
+    value = os.environ.get(MEMORY_ENV, "").strip()
+    return value if _MEMORY.match(value) else DEFAULT_MEMORY_LIMIT
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -149,7 +162,10 @@ class Database:
         deadline = time.monotonic() + self.retry_seconds
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                connection = duckdb.connect(str(self.path))
+                # a fixed, checked string: SET takes no parameters
+                connection.execute(f"SET memory_limit = '{memory_limit()}'")
+                return connection
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
                     raise
@@ -207,8 +223,10 @@ class Database:
         """A cursor inside one transaction: everything in the block is stored, or nothing is.
 
         Each successful write also bumps ``meta.data_version`` so that cached figures are
-        recomputed — unless ``changes_figures`` is False, for writes that no figure depends on
-        (a sign-in attempt, a language preference), which would otherwise empty every cache.
+        recomputed, and then brings the pre-aggregated tables up to date in a second
+        transaction (:func:`coalition.rollup.after_write`) — unless ``changes_figures`` is
+        False, for writes that no figure depends on (a sign-in attempt, a language
+        preference), which would otherwise empty every cache.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _shared_lock:
@@ -226,6 +244,12 @@ class Database:
                 except BaseException:
                     cursor.rollback()
                     raise
+                if changes_figures:
+                    # the pre-aggregated tables follow, in a transaction of their own: a
+                    # failure there leaves them marked stale, never the write undone
+                    from coalition import rollup
+
+                    rollup.after_write(cursor)
         finally:
             shared.write_lock.release()
 

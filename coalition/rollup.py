@@ -1,17 +1,17 @@
-"""Pre-aggregated copies of ``facts`` for the indicator queries (a prototype, not wired in).
+"""The pre-aggregated tables that the indicators read at scale, and keeping them up to date.
 
 Every indicator reads the ``facts`` view: each current record joined to its submission,
 platform, partner, period and country. At two million records and more, scanning and joining
 that view is most of the cost of a page (see ``docs/scaling.md``). The tables here hold the same
 figures summed over the records that no indicator tells apart, in the very shape of ``facts``
 plus a column ``n_rows`` (how many records a row stands for), so the indicator SQL of
-``metrics/sql`` runs on them unchanged but for its ``FROM facts`` (and ``count(*)`` becoming
-``sum(n_rows)``).
+``metrics/sql`` runs on them unchanged but for its ``FROM facts`` (``metrics/rollups.py``
+chooses the table and rewrites the query).
 
 The sums are exact, not approximate: records are grouped by which of their counts are blank
 as well as by the dimensions kept, so a clause such as ``sum(listings_detected) FILTER (WHERE
 search_effort IS NOT NULL)`` selects whole groups, never parts of one. (Accounts actioned and
-reports received are summed without that care; no page's indicator filters on their blanks.)
+reports received are summed without that care; no indicator filters on their blanks.)
 
 =========================  ==========================================================
 table                      kept (besides status, pending flag and the period)
@@ -21,22 +21,41 @@ table                      kept (besides status, pending flag and the period)
                            figures with no species, region or country filter
 ``rollup_species``         platform × species group
 ``rollup_subregion``       platform × region × subregion
+``rollup_country``         platform × country (species groups folded)
 ``rollup_uploads``         platform × period: when figures first arrived (coverage)
 =========================  ==========================================================
 
-:func:`refresh` rebuilds them (or, given platform ids, only those platforms' rows) inside the
-caller's transaction — the place for it is the end of every write that changes records
-(ingest, review, restore). :func:`table_for` picks the smallest table that can answer a query.
+**Keeping them up to date.** After every write that changes figures
+(:meth:`coalition.db.Database.write`), :func:`after_write` runs in a transaction of its own:
+it compares a fingerprint of each platform's records (ids, submission, status, supersession)
+and names with the one stored at the last refresh (``rollup_state``) and rebuilds only the
+platforms that differ, then stamps ``meta.rollup_version`` with the data version it
+describes. A reader uses the tables only when that stamp matches the current data version
+(:func:`metrics.rollups.fresh`); until then — after a crash between the two transactions, a
+failed refresh, a database from an older release — the indicators read ``facts``: slower,
+never wrong. Databases under :data:`MIN_RECORDS` records are not worth it and keep no rollups.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from metrics import rollups
+
+logger = logging.getLogger(__name__)
+
+# Below this many records, reading facts is fast enough (the demo has ~150,000); the rollups'
+# upkeep would cost every small write more than it saves. $COALITION_ROLLUP_MIN overrides it.
+MIN_RECORDS = 50_000
+MIN_RECORDS_ENV = "COALITION_ROLLUP_MIN"
 
 # The null pattern a group keeps whole (see the module docstring).
 _NULL_FLAGS = (
@@ -82,7 +101,13 @@ _LEVELS: dict[str, tuple[str, str, str]] = {
         "CAST(NULL AS TEXT) AS species_group, CAST(NULL AS TEXT) AS country",
         "rollup_cells",
     ),
+    "rollup_country": (
+        "country, region, subregion",
+        "CAST(NULL AS TEXT) AS species_group",
+        "rollup_cells",
+    ),
 }
+TABLES = (*_LEVELS, "rollup_uploads")
 
 UPLOADS = """
 SELECT r.platform_id, r.period, min(sub.uploaded_at) AS first_uploaded
@@ -91,6 +116,36 @@ JOIN submissions AS sub ON sub.id = r.submission_id
 {where}
 GROUP BY r.platform_id, r.period
 """
+
+# What a platform's rows in the rollups depend on. Records' counts are never updated in place
+# (a correction is a new submission whose rows supersede the old ones), so their ids, their
+# submission's status and upload time and the two supersession columns tell every change;
+# the platform's name, partner and sector are copied into the rollups too.
+FINGERPRINTS = """
+SELECT
+    pl.id AS platform_id,
+    hash(pl.name, pl.partner, pa.sector, count(r.id))
+        + coalesce(sum(hash(r.id, r.submission_id, s.status, s.uploaded_at, r.superseded_by,
+                            r.replaced_by_pending)), 0) AS fingerprint
+FROM platforms AS pl
+JOIN partners AS pa ON pa.slug = pl.partner
+LEFT JOIN records AS r ON r.platform_id = pl.id
+LEFT JOIN submissions AS s ON s.id = r.submission_id
+GROUP BY pl.id, pl.name, pl.partner, pa.sector
+"""
+# Reference data every platform's rows depend on (country → region, period calendar).
+GLOBAL_FINGERPRINT = """
+SELECT (SELECT coalesce(sum(hash(iso3, region, subregion)), 0) FROM countries)
+     + (SELECT coalesce(sum(hash(period, kind, start_date, end_date)), 0) FROM periods)
+"""
+
+
+def min_records() -> int:
+    """How many records a database needs before it keeps rollups."""
+    try:
+        return max(0, int(os.environ[MIN_RECORDS_ENV]))
+    except (KeyError, ValueError):
+        return MIN_RECORDS
 
 
 def level_sql(name: str, where: str = "") -> str:
@@ -110,8 +165,8 @@ def level_sql(name: str, where: str = "") -> str:
 
 def refresh(cur: duckdb.DuckDBPyConnection, platform_ids: Iterable[int] | None = None) -> None:
     """Rebuild the rollup tables from ``facts`` (all of them), or only the rows of
-    ``platform_ids`` (after a write that touched those platforms' records). Runs in the
-    caller's transaction, so readers see the records and the rollups change together."""
+    ``platform_ids``, inside the caller's transaction. It does not stamp them: see
+    :func:`after_write`."""
     if platform_ids is None:
         for name in _LEVELS:
             cur.execute(
@@ -122,7 +177,7 @@ def refresh(cur: duckdb.DuckDBPyConnection, platform_ids: Iterable[int] | None =
     ids = sorted({int(i) for i in platform_ids})
     if not ids:
         return
-    for name in (*_LEVELS, "rollup_uploads"):
+    for name in TABLES:
         cur.execute(f"DELETE FROM {name} WHERE list_contains($ids, platform_id)", {"ids": ids})
     for name in _LEVELS:
         where = "WHERE list_contains($ids, platform_id)"
@@ -134,42 +189,88 @@ def refresh(cur: duckdb.DuckDBPyConnection, platform_ids: Iterable[int] | None =
     )
 
 
-_SPECIES_LEVEL = {"species_group"}
-_REGION_LEVEL = {"region", "subregion"}
-_CELL_LEVEL = {"country"}
+def _meta(cur: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = cur.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
-def table_for(by: str | None, filters: Any) -> str:
-    """The smallest rollup table that keeps every dimension a query breaks down or filters by
-    (``filters`` is a :class:`metrics.Filters`)."""
-    needs = {by} if by else set()
-    if filters.species_groups:
-        needs.add("species_group")
-    if filters.regions:
-        needs |= {"region", "subregion"}
-    if filters.countries:
-        needs.add("country")
-    needs -= {"platform", "partner", "sector"}
-    if not needs:
-        return "rollup_platform"
-    if needs <= _SPECIES_LEVEL:
-        return "rollup_species"
-    if needs <= _REGION_LEVEL:
-        return "rollup_subregion"
-    return "rollup_cells"
-
-
-def rewrite(sql: str, table: str) -> str:
-    """Indicator SQL written for ``facts`` made to read ``table`` instead."""
-    out = sql.replace("FROM facts", f"FROM {table}").replace(
-        "count(*) AS rows_used", "sum(n_rows) AS rows_used"
+def _set_meta(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    cur.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = ?",
+        [key, value, value],
     )
-    return out.replace(
-        """    FROM records AS r
-    JOIN submissions AS sub ON sub.id = r.submission_id
-    GROUP BY r.platform_id, r.period""",
-        "    FROM rollup_uploads AS r\n    GROUP BY r.platform_id, r.period",
-    ).replace("min(sub.uploaded_at) AS first_uploaded", "min(r.first_uploaded) AS first_uploaded")
+
+
+def _has_tables(cur: duckdb.DuckDBPyConnection, names: Iterable[str]) -> bool:
+    wanted = list(names)
+    found = cur.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE list_contains(?, table_name)", [wanted]
+    ).fetchone()[0]
+    return found == len(wanted)
+
+
+def drop(cur: duckdb.DuckDBPyConnection) -> None:
+    """Remove the rollup tables and their stamp (the indicators read ``facts`` again)."""
+    for name in (*TABLES, "rollup_state"):
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+    cur.execute("DELETE FROM meta WHERE key IN (?, ?)", [rollups.STAMP_KEY, "rollup_reference"])
+
+
+def update(cur: duckdb.DuckDBPyConnection) -> str:
+    """Bring the rollups in line with the data, in the caller's transaction, and stamp them
+    with the current data version. Returns what was done: ``"none"`` (a small database, or
+    no schema yet), ``"full"``, ``"N platforms"`` or ``"current"``."""
+    if not _has_tables(cur, ("meta", "records", "platforms", "partners", "submissions")):
+        return "none"
+    version = _meta(cur, "data_version") or "0"
+    if _meta(cur, rollups.STAMP_KEY) == rollups.stamp(version):
+        return "current"
+    if cur.execute("SELECT count(*) FROM records").fetchone()[0] < min_records():
+        if _has_tables(cur, ("rollup_state",)) or _meta(cur, rollups.STAMP_KEY):
+            drop(cur)
+        return "none"
+    reference = str(cur.execute(GLOBAL_FINGERPRINT).fetchone()[0])
+    current = {int(p): int(f) for p, f in cur.execute(FINGERPRINTS).fetchall()}
+    stamped = _meta(cur, rollups.STAMP_KEY) or ""
+    complete = (
+        stamped.startswith(rollups.FORMAT + ":")
+        and _meta(cur, "rollup_reference") == reference
+        and _has_tables(cur, (*TABLES, "rollup_state"))
+    )
+    if complete:
+        stored = {int(p): int(f) for p, f in cur.execute("SELECT * FROM rollup_state").fetchall()}
+        changed = sorted(
+            p for p in current.keys() | stored.keys() if current.get(p) != stored.get(p)
+        )
+        refresh(cur, changed)
+        done = f"{len(changed)} platforms"
+    else:
+        refresh(cur)
+        done = "full"
+    cur.execute("CREATE OR REPLACE TABLE rollup_state (platform_id INTEGER, fingerprint HUGEINT)")
+    if current:
+        cur.executemany("INSERT INTO rollup_state VALUES (?, ?)", list(current.items()))
+    _set_meta(cur, "rollup_reference", reference)
+    _set_meta(cur, rollups.STAMP_KEY, rollups.stamp(version))
+    return done
+
+
+def after_write(cur: duckdb.DuckDBPyConnection) -> None:
+    """Update the rollups in a transaction of their own, after a write has committed. A
+    failure is logged, not raised: the write itself is stored, and the indicators read
+    ``facts`` until a later write (or ``coalition rollup``) brings the rollups up to date."""
+    started = time.perf_counter()
+    try:
+        cur.begin()
+        done = update(cur)
+        cur.commit()
+    except Exception:  # noqa: BLE001 - a derived table must never fail the write before it
+        with contextlib.suppress(duckdb.Error):
+            cur.rollback()
+        logger.exception("Could not update the pre-aggregated tables; reading facts instead.")
+        return
+    if done not in ("none", "current"):
+        logger.debug("rollups: %s in %.2f s", done, time.perf_counter() - started)
 
 
 # --- measuring (benchmarks/bench_pages.py --rollup) -----------------------------------------
@@ -223,13 +324,13 @@ def measure(path: str | Path, repeat: int = 3) -> dict[str, Any]:
             ("reduction", None, metrics.Filters(species_groups=("elephants",))),
         ]
         for name, by, flt in cases:
-            table = table_for(by, flt)
             params = flt.params(by, "quarter")
+            table = rollups.table_for(params)
             if name == "coverage":
                 params["due_days"] = 45
             text = mfilters.sql(name)
             used = {k: v for k, v in params.items() if f"${k}" in text}
-            fast = rewrite(text, table)
+            fast = rollups.rewrite(text, table)
             times = {}
             results = {}
             for label, query in (("facts", text), (table, fast)):

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from metrics import rollups
 from metrics.access import MIN_PARTNERS, SECRETARIAT, Viewer, withhold
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -157,7 +158,14 @@ def sql(name: str) -> str:
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run a named indicator query; only the parameters that it uses are passed."""
+    """Run a named indicator query; only the parameters that it uses are passed.
+
+    When the database's pre-aggregated tables are up to date (``metrics.rollups``), the query
+    reads the smallest one that keeps what it needs instead of ``facts``: same figures, less
+    to read.
+    """
     text = sql(name)
     used = {k: v for k, v in params.items() if f"${k}" in text}
+    if rollups.fresh(con):
+        text = rollups.rewrite(text, rollups.table_for(params))
     return withhold(con.execute(text, used).df())
