@@ -4,6 +4,8 @@ Every number here is as of the end of the chosen period range. The headline come
 to ``metrics.progress`` (by=None), the same call ``coalition progress`` makes, so the two agree.
 """
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -108,7 +110,7 @@ index_table = charts.index_table(
 )
 components.chart(
     index_table,
-    lambda table: charts.detection_index_figure(table, target),
+    partial(charts.detection_index_figure, target=target),
     key="detection_rate_index",
     empty=t("No detection figures for these filters, so no reduction can be measured."),
     alt=t("Detection-rate index by quarter with the fitted trend, projection and target line"),

@@ -6,6 +6,8 @@ The figures come from one call to ``metrics.progress(by="platform")`` — what
 Overview, restricted to one platform.
 """
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -76,7 +78,7 @@ st.caption(
 with_figure = table.dropna(subset=["reduction"])
 components.chart(
     with_figure,
-    lambda frame: charts_platforms.reduction_figure(frame, target),
+    partial(charts_platforms.reduction_figure, target=target),
     key="platform_reduction",
     empty=t("No platform has a reduction figure for these filters."),
     alt=t("Reduction vs baseline per platform, coloured and marked by status, with the target"),
@@ -121,7 +123,7 @@ st.caption(
 )
 components.chart(
     charts_platforms.trend_table(series, statuses, target, shown),
-    lambda frame: charts_platforms.trend_figure(frame, target, colors),
+    partial(charts_platforms.trend_figure, target=target, colors=colors),
     key="platform_index_trends",
     empty=t("No detection figures for these filters, so no reduction can be measured."),
     alt=t("Detection-rate index per platform against the target path, one panel per platform"),
@@ -137,8 +139,9 @@ st.caption(
 overall = data.proactive_share(src, filters, grain=None)
 components.chart(
     data.proactive_share(src, filters, by="platform", grain=None),
-    lambda frame: charts_platforms.proactive_figure(
-        frame, overall["proactive_share"].iloc[0] if len(overall) else None
+    partial(
+        charts_platforms.proactive_figure,
+        overall=overall["proactive_share"].iloc[0] if len(overall) else None,
     ),
     key="platform_proactive_share",
     empty=t("No platform reported both listings blocked and removed for these filters."),

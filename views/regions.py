@@ -7,6 +7,7 @@ draws without the internet.
 """
 
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -82,7 +83,9 @@ unit = regions_charts.measure_unit(measure)
 
 st.subheader(t("By country"))
 st.plotly_chart(
-    regions_charts.world_map_figure(by_country, measure, countries),
+    components.figure_for(
+        by_country, partial(regions_charts.world_map_figure, measure=measure, countries=countries)
+    ),
     key="chart_world_map",
     theme=None,
     # the map's outlines from this app, not from cdn.plot.ly; the page scrolls, the map doesn't
@@ -106,7 +109,7 @@ level = st.radio(
 areas = regions if level == "region" else breakdown("subregion", filters)
 components.chart(
     areas,
-    lambda frame: regions_charts.area_figure(frame, measure, level),
+    partial(regions_charts.area_figure, measure=measure, level=level),
     key=f"by_{level}_{measure}",
     empty=t("No records for these filters."),
     alt=t("Bars of {measure} by {level}", measure=unit, level=regions_charts.level_label(level)),
@@ -145,7 +148,7 @@ inside = replace(filters, regions=(region,))
 subregions = breakdown("subregion", inside)
 components.chart(
     subregions,
-    lambda frame: regions_charts.area_figure(frame, measure, "subregion"),
+    partial(regions_charts.area_figure, measure=measure, level="subregion"),
     key=f"subregions_{measure}",
     empty=t("No records for these filters."),
     alt=t("Bars of {measure} by subregion of {region}", measure=unit, region=name),

@@ -7,6 +7,7 @@ platform and country breakdowns for one group (the same filters plus that group)
 """
 
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -69,7 +70,7 @@ st.caption(
 summary = cs.species_reduction_table(progress, reference, totals)
 components.chart(
     summary,
-    lambda table: cs.reduction_figure(table, target, category_title=t("Species group")),
+    partial(cs.reduction_figure, target=target, category_title=t("Species group")),
     key="species_reduction",
     empty=t("No species group has data for these filters."),
     alt=t("Reduction of the detection rate per species group, with status and target line"),
@@ -84,7 +85,7 @@ st.dataframe(
 st.subheader(t("Actions per quarter by species group"))
 components.chart(
     cs.actions_by_group_table(per_quarter, reference),
-    lambda table: cs.actions_area_figure(table, colours),
+    partial(cs.actions_area_figure, colours=colours),
     key="species_actions",
     empty=t("No listings removed or blocked for these filters."),
     alt=t("Listings removed and blocked per quarter, stacked by species group"),
@@ -118,7 +119,7 @@ only = replace(filters, species_groups=(group,))
 st.markdown(f"**{t('Reduction by platform')}** · {labels[group]}")
 components.chart(
     cs.reduction_table(data.progress(src, only, by="platform", target=target), {}),
-    lambda table: cs.reduction_figure(table, target, category_title=t("Platform")),
+    partial(cs.reduction_figure, target=target, category_title=t("Platform")),
     key="species_detail_reduction",
     empty=t("No platform reports this species group for these filters."),
     alt=t("Reduction of the detection rate per platform for the chosen species group"),
@@ -130,8 +131,11 @@ with platforms:
     platform_colours = theme.category_colors(list(options.platforms["name"]))  # all, sorted
     components.chart(
         cs.platform_actions_table(data.actions(src, only, by="platform", grain=None), top=TOP),
-        lambda table: cs.ranked_actions_figure(
-            table, key="platform", colours=platform_colours, category_title=t("Platform")
+        partial(
+            cs.ranked_actions_figure,
+            key="platform",
+            colours=platform_colours,
+            category_title=t("Platform"),
         ),
         key="species_detail_platforms",
         empty=t("No listings removed or blocked for this species group."),
@@ -145,8 +149,11 @@ with countries:
     )
     drawn = components.chart(
         by_country,
-        lambda table: cs.ranked_actions_figure(
-            table, key="iso3", colour=colours[group], category_title=t("Country / territory")
+        partial(
+            cs.ranked_actions_figure,
+            key="iso3",
+            colour=colours[group],
+            category_title=t("Country / territory"),
         ),
         key="species_detail_countries",
         empty=t("No listings removed or blocked for this species group."),

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
+import pickle
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from coalition import theme
-from coalition.i18n import format_count, t
+from coalition.i18n import format_count, get_language, t
+
+# How many built figures the process keeps (every session shares them).
+FIGURE_CACHE_ENTRIES = 256
 
 
 def stop_when_nothing_matches() -> None:
@@ -89,6 +96,55 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return table.to_csv(index=False).encode("utf-8-sig")
 
 
+def _digest(value: Any) -> str | None:
+    """A fingerprint of a figure's input, or None when it cannot be taken safely."""
+    h = hashlib.sha256()
+    try:
+        if isinstance(value, pd.DataFrame):
+            h.update(pickle.dumps((list(value.columns), [str(d) for d in value.dtypes])))
+            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        else:
+            h.update(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - an input we cannot fingerprint is simply not cached
+        return None
+    return h.hexdigest()
+
+
+def _figure_key(figure: Callable[..., go.Figure], table: pd.DataFrame) -> str | None:
+    """What a figure depends on: the function, its bound arguments, the table and the
+    language (labels are translated while the figure is built). ``None`` for a lambda or a
+    closure, whose inputs cannot be seen: those are built every time."""
+    func, args, keywords = figure, (), {}
+    if isinstance(figure, functools.partial):
+        func, args, keywords = figure.func, figure.args, figure.keywords
+    name = getattr(func, "__qualname__", "")
+    if "<lambda>" in name or "<locals>" in name or getattr(func, "__closure__", None):
+        return None
+    parts = [_digest(table)] + [_digest(a) for a in args]
+    parts += [_digest((k, v)) for k, v in sorted(keywords.items())]
+    if any(p is None for p in parts):
+        return None
+    return ":".join([func.__module__, name, get_language(), *parts])  # type: ignore[list-item]
+
+
+@st.cache_resource(max_entries=FIGURE_CACHE_ENTRIES, show_spinner=False)
+def _built_figure(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
+
+
+def figure_for(table: pd.DataFrame, figure: Callable[[pd.DataFrame], go.Figure]) -> go.Figure:
+    """``figure(table)``, built once per input and language and then shared by every run
+    and session (a rerun after a click redraws the same charts without rebuilding them).
+
+    Pass a module-level function or a :func:`functools.partial` of one, so that every input
+    is visible; a lambda is built on every run. The figure returned is shared: do not change
+    it."""
+    key = _figure_key(figure, table)
+    if key is None:
+        return figure(table)
+    return _built_figure(key, lambda: figure(table))
+
+
 def chart(
     table: pd.DataFrame,
     figure: Callable[[pd.DataFrame], go.Figure],
@@ -98,12 +154,14 @@ def chart(
     alt: str,
 ) -> bool:
     """Draw ``figure(table)`` with a button to download ``table`` as CSV, or the ``empty``
-    message instead when the table has no rows. Returns whether a chart was drawn."""
+    message instead when the table has no rows. Returns whether a chart was drawn.
+    ``figure``: a chart function, or a :func:`functools.partial` of one with its other
+    arguments (so that the figure can be reused, see :func:`figure_for`)."""
     if table.empty:
         st.info(empty, icon=":material/filter_alt_off:")
         return False
     st.plotly_chart(
-        figure(table),
+        figure_for(table, figure),
         key=f"chart_{key}",
         theme=None,  # our own template (coalition.theme), not Streamlit's
         config={"displaylogo": False},

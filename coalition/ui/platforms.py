@@ -1,6 +1,7 @@
 """Streamlit pieces of the Platforms page: the table of all figures and one platform's detail."""
 
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -84,7 +85,7 @@ def one_platform(src: data.Source, filters: Filters, target: Target, name: str) 
         charts.index_table(
             data.reduction_series(src, one), data.projection(src, one, target=target), target
         ),
-        lambda frame: charts.detection_index_figure(frame, target),
+        partial(charts.detection_index_figure, target=target),
         key="platform_detail_index",
         empty=t("No detection figures for this platform, so no reduction can be measured."),
         alt=t("Detection-rate index of the platform with its trend, projection and target"),
