@@ -2,22 +2,28 @@
 
     .venv/bin/python benchmarks/bench_pages.py [--records 200000 2000000]
         [--out /tmp/coalition-bench] [--pages overview platforms ...] [--no-naive]
-        [--no-metrics] [--rollup]
+        [--no-metrics] [--rollup] [--ingest]
 
 For each database ``OUT/records-N.duckdb`` (see ``generate.py``) and each page in ``PAGES``,
 a fresh child process (so that its peak memory is its own):
 
 * runs the page once through Streamlit's ``AppTest`` as a signed-in secretariat user, to pay
   for the imports and the file's first read (``first``);
-* clears ``st.cache_data`` and ``st.cache_resource`` and runs it in a new ``AppTest``
-  (``cold``: every query runs), then runs it again in the same session (``warm``: the cached
-  results are used, as on any rerun);
+* clears ``st.cache_data`` and ``st.cache_resource``, closes the database file and runs it in
+  a new ``AppTest`` (``new session``: also pays for AppTest setting up a session, about 0.3 s
+  of scanning installed packages for components, which a running server does once);
+* runs it in one session again after emptying the caches and closing the file (``cold``:
+  every query runs and every figure is built, as after new data arrives), then once more
+  (``warm``: cached results and figures are used, as on any rerun after a click);
 * reports the peak resident memory of the process (``resource.getrusage(RUSAGE_SELF)
   .ru_maxrss``: everything, DuckDB's buffers included);
 * then, in the same process (so that both meet the same load), does the page's work "the
   naive way": the whole ``facts`` view read into pandas, filtered and grouped there for the
   page's main indicators (``NAIVE``), and prints the ratio naive / cold; the process's peak
   memory after that is the naive figure.
+
+``--ingest``: the throughput of ``coalition ingest`` at that size (a partner's correction of a
+quarter, into a scratch copy), and how much of it is the rollups' update.
 
 Then (unless ``--no-metrics``) the time of each indicator query on a freshly opened file and
 the best of three on an open one. ``--rollup`` measures the pre-aggregated tables of
@@ -116,6 +122,14 @@ def _run_page(page: str, direct: bool = False) -> tuple[object, float]:
     return at, elapsed
 
 
+def _close_database() -> None:
+    """Close the database file that the app keeps open between queries (``coalition.db``)."""
+    from coalition import db
+
+    for shared in list(db._shared.values()):
+        shared.close_if_idle(shared.generation)
+
+
 def calibrate() -> float:
     """Seconds for a fixed piece of pure-Python work: how slow the shared machine is now."""
     started = time.perf_counter()
@@ -180,9 +194,22 @@ def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) ->
         # app.py may be mid-change (another page missing): time the page on its own
         mode, direct = "direct (app.py failed)", True
         _, first = _run_page(page, direct)
+    # a new session on empty caches: also pays for AppTest's own set-up of a session
     _clear_caches()
+    _close_database()
+    _, new_session = _run_page(page, direct)
+    # cold: the same session (as after new data arrives) with every cache emptied and the
+    # database file closed, so that every query and every figure is computed again
+    _clear_caches()
+    _close_database()
     timer = DataTimer()
-    at, cold = _run_page(page, direct)
+    at, _ = _run_page(page, direct)  # warm-up of this session, not timed
+    _clear_caches()
+    _close_database()
+    timer.take()
+    started = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - started
     cold_data, cold_opens = timer.take()
     started = time.perf_counter()
     at.run()
@@ -192,6 +219,7 @@ def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) ->
         raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
     out = {
         "first": first,
+        "new_session": new_session,
         "cold": cold,
         "cold_data": cold_data,
         "cold_opens": cold_opens,
@@ -344,7 +372,8 @@ def run_naive(db: Path, page: str) -> dict:
     import duckdb
 
     started = time.perf_counter()
-    con = duckdb.connect(str(db), read_only=True)
+    # the same configuration as the app's connection, which may still be open (it lingers)
+    con = duckdb.connect(str(db))
     df = con.execute(f"SELECT {NAIVE_COLUMNS} FROM facts").df()
     con.close()
     read = time.perf_counter() - started
@@ -480,6 +509,84 @@ def child_parquet(db: Path) -> dict:
     return out
 
 
+# --- coalition ingest into a database of this size -----------------------------------------
+
+
+def child_ingest(db: Path) -> dict:
+    """A correction, as a partner sends one: the largest partner's rows of its last quarter
+    sent again (+1 on every count) as a CSV in the template's columns, through
+    ``coalition.ingest.ingest`` (validation, then one transaction storing the file, the
+    submission and its rows, superseding the old ones) into a scratch copy of the database;
+    then the rollups' update, which runs after the write. Both timed."""
+    import datetime as dt
+    import tempfile
+
+    import duckdb
+
+    from coalition import rollup
+    from coalition.db import Database
+    from coalition.ingest import ingest
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
+        copy = Path(folder) / "copy.duckdb"
+        shutil.copyfile(db, copy)
+        con = duckdb.connect(str(copy))
+        partner, quarter = con.execute(
+            "SELECT partner, max(quarter) FROM facts WHERE status = 'accepted' "
+            "GROUP BY partner ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        rows = con.execute(
+            """
+            SELECT f.period, f.platform, f.species_group, r.taxon, f.country,
+                   f.listings_removed + 1 AS listings_removed,
+                   f.listings_blocked + 1 AS listings_blocked,
+                   f.accounts_actioned, f.reports_received,
+                   f.listings_detected + 1 AS listings_detected, f.search_effort
+            FROM facts AS f JOIN records AS r ON r.id = f.id
+            WHERE f.partner = ? AND f.quarter = ? AND f.status = 'accepted'
+            """,
+            [partner, quarter],
+        ).df()
+        con.close()
+        data = rows.to_csv(index=False).encode("utf-8")
+        timings = {}
+        real_update = rollup.update
+
+        def timed_update(cur):
+            started = time.perf_counter()
+            try:
+                return real_update(cur)
+            finally:
+                timings["rollups"] = time.perf_counter() - started
+
+        rollup.update = timed_update
+        started = time.perf_counter()
+        result = ingest(
+            Database(copy),
+            partner,
+            data,
+            "correction.csv",
+            uploaded_by="bench",
+            accept=True,
+            today=dt.date.today(),
+        )
+        elapsed = time.perf_counter() - started
+        rollup.update = real_update
+    if not result.stored:
+        return {"error": f"not stored ({result.reason}): {result.report.errors[:3]}"}
+    rollups = timings.get("rollups", 0.0)
+    return {
+        "rows": len(rows),
+        "partner": partner,
+        "quarter": quarter,
+        "seconds": elapsed,
+        "rollup_seconds": rollups,
+        "rows_per_second": len(rows) / max(elapsed, 1e-9),
+        "rss_mib": peak_rss_mib(),
+        "load": load(),
+    }
+
+
 # --- the parent ---------------------------------------------------------------------------
 
 
@@ -507,7 +614,8 @@ def bench_size(path: Path, pages: list[str], naive: bool, direct: bool) -> list[
         row = {"page": name, **in_child("page", str(path), PAGES[name], *extra)}
         rows.append(row)
         print(
-            f"  {name:10} first {_fmt(row.get('first'))} s  cold {_fmt(row.get('cold'))} s "
+            f"  {name:10} first {_fmt(row.get('first'))} s  new session "
+            f"{_fmt(row.get('new_session'))} s  cold {_fmt(row.get('cold'))} s "
             f"(data {_fmt(row.get('cold_data'))} s, {row.get('cold_opens')} opens)  "
             f"warm {_fmt(row.get('warm'), 3)} s  rss {_fmt(row.get('rss_mib'), 0)} MiB  | naive "
             f"{_fmt(row.get('naive'))} s (read {_fmt(row.get('naive_read'))} s, rss "
@@ -535,6 +643,7 @@ def main() -> None:
     parser.add_argument("--direct", action="store_true", help="run page scripts without app.py")
     parser.add_argument("--rollup", action="store_true")
     parser.add_argument("--parquet", action="store_true", help="also time facts as Parquet")
+    parser.add_argument("--ingest", action="store_true", help="time coalition ingest too")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.child:
@@ -544,6 +653,7 @@ def main() -> None:
             "metrics": lambda: child_metrics(Path(db)),
             "rollup": lambda: child_rollup(Path(db)),
             "parquet": lambda: child_parquet(Path(db)),
+            "ingest": lambda: child_ingest(Path(db)),
         }
         print(json.dumps(handlers[mode](), default=str))
         return
@@ -569,6 +679,16 @@ def main() -> None:
                     f"{_fmt(t.get('best'), 3):>7}  [load {_fmt(t.get('load'), 1)}]"
                 )
             print(f"    peak rss {_fmt(found.get('rss_mib'), 0)} MiB {found.get('error', '')}")
+        if args.ingest:
+            found = in_child("ingest", str(path))
+            size["ingest"] = found
+            print(
+                f"  ingest: {found.get('rows', 0):,} rows (a correction of "
+                f"{found.get('partner')} {found.get('quarter')}) in {_fmt(found.get('seconds'))} s"
+                f" = {_fmt(found.get('rows_per_second'), 0)} rows/s, of which rollups "
+                f"{_fmt(found.get('rollup_seconds'))} s; rss {_fmt(found.get('rss_mib'), 0)} MiB "
+                f"[load {_fmt(found.get('load'), 1)}] {found.get('error', '')}"
+            )
         if args.rollup:
             found = in_child("rollup", str(path))
             size["rollup"] = found
