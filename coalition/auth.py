@@ -323,10 +323,15 @@ def _locked(until: dt.datetime, now: dt.datetime) -> AuthError:
 
 
 def _sign_in(
-    cur: duckdb.DuckDBPyConnection, name: str, password: str, now: dt.datetime
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    password: str,
+    now: dt.datetime,
+    checked: tuple[str, bool] | None = None,
 ) -> User | AuthError:
     """Check a sign-in and store what it changes; return the user, or the error to raise
-    once the change is stored."""
+    once the change is stored. ``checked``: (hash, whether the password matched it), when
+    the slow check was done before the write began; it is redone if the hash changed."""
     row = cur.execute(SIGN_IN_QUERY, [name.strip()]).fetchone()
     if row is None:
         # the same work as for a real account, so that timing does not tell the names apart
@@ -335,7 +340,11 @@ def _sign_in(
     name, role, partner, password_hash, disabled, failed, locked_until = row
     if locked_until is not None and locked_until > now:
         return _locked(locked_until, now)
-    if not verify_password(password_hash, password):
+    if checked is not None and checked[0] == password_hash:
+        matches = checked[1]
+    else:
+        matches = verify_password(password_hash, password)
+    if not matches:
         failed += 1
         if failed >= MAX_FAILED_ATTEMPTS:
             until = now + LOCKOUT
@@ -388,8 +397,20 @@ def authenticate(
     """
     now = now or utcnow()
     if isinstance(db, Database):
+        # The password is checked (deliberately slow: argon2) before the write begins, so
+        # that sign-ins at the same moment do not queue behind each other's hashing for the
+        # process's one write turn; the write then re-reads the account and stores the outcome.
+        with db.read() as cur:
+            row = cur.execute(SIGN_IN_QUERY, [name.strip()]).fetchone()
+        if row is None:
+            verify_password(_dummy_hash(HASHER), password)
+            raise _wrong()
+        password_hash, locked_until = row[3], row[6]
+        if locked_until is not None and locked_until > now:
+            raise _locked(locked_until, now)
+        checked = (password_hash, verify_password(password_hash, password))
         with db.write(changes_figures=False) as cur:
-            outcome = _sign_in(cur, name, password, now)
+            outcome = _sign_in(cur, name, password, now, checked)
     else:
         outcome = _sign_in(db, name, password, now)
     if isinstance(outcome, AuthError):

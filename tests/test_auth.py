@@ -394,3 +394,34 @@ def test_signing_in_does_not_empty_the_caches_of_figures(tmp_path):
     with pytest.raises(auth.AuthError):
         auth.authenticate(db, "ana", "wrong-password-0")
     assert db.data_version() == version
+
+
+def test_sign_ins_at_the_same_moment_do_not_queue_behind_each_others_hashing(db, monkeypatch):
+    """The slow password check runs outside the process's one write turn: ten people signing in
+    at once (each check taking 0.3 s here) all get in, though a write waits at most 0.5 s."""
+    import threading
+    import time
+
+    real_verify = auth.verify_password
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        time.sleep(0.3)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    impatient = Database(db.path, retry_seconds=0.5)
+    outcomes: list[object] = []
+
+    def sign_in(name: str) -> None:
+        try:
+            outcomes.append(auth.authenticate(impatient, name, PASSWORD, now=T0))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=sign_in, args=(("ana", "pat")[i % 2],)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [type(o).__name__ for o in outcomes] == ["User"] * 10
+    assert row(db, "ana")["last_sign_in"] == T0
