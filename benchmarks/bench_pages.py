@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_pages.py [--records 200000 2000000]
         [--out /tmp/coalition-bench] [--pages overview platforms ...] [--no-naive]
-        [--no-metrics] [--rollup] [--ingest]
+        [--no-metrics] [--rollup] [--ingest] [--concurrent 10]
 
 For each database ``OUT/records-N.duckdb`` (see ``generate.py``) and each page in ``PAGES``,
 a fresh child process (so that its peak memory is its own):
@@ -22,6 +22,8 @@ a fresh child process (so that its peak memory is its own):
   page's main indicators (``NAIVE``), and prints the ratio naive / cold; the process's peak
   memory after that is the naive figure.
 
+``--concurrent N``: N new sessions opening the Overview at the same moment in one process
+(the server's share of ``bench_browsers.py``, without N browsers on the same cores).
 ``--ingest``: the throughput of ``coalition ingest`` at that size (a partner's correction of a
 quarter, into a scratch copy), and how much of it is the rollups' update.
 
@@ -509,6 +511,52 @@ def child_parquet(db: Path) -> dict:
     return out
 
 
+# --- sessions at once, without browsers ----------------------------------------------------
+
+
+def child_concurrent(db: Path, sessions: int) -> dict:
+    """``sessions`` new sessions (AppTests) opening the Overview at the same moment in one
+    process, as a server's threads would, with the caches empty; each timed from the common
+    start to the end of its run. This is the server's part of bench_browsers.py, without ten
+    browsers competing for the same cores."""
+    import threading
+
+    os.environ["COALITION_DB"] = str(db)
+    os.chdir(ROOT)
+    _run_page(PAGES["overview"])  # imports and the first read of the file
+    _clear_caches()
+    _close_database()
+    barrier = threading.Barrier(sessions)
+    times: list[float] = []
+    errors: list[str] = []
+
+    def one() -> None:
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(str(APP), default_timeout=600)
+        sign_in(at)
+        barrier.wait()
+        started = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - started)
+        if at.exception:
+            errors.append(str([e.message for e in at.exception])[:200])
+
+    threads = [threading.Thread(target=one) for _ in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "sessions": sessions,
+        "max": max(times),
+        "median": sorted(times)[len(times) // 2],
+        "errors": errors,
+        "rss_mib": peak_rss_mib(),
+        "load": load(),
+    }
+
+
 # --- coalition ingest into a database of this size -----------------------------------------
 
 
@@ -537,13 +585,17 @@ def child_ingest(db: Path) -> dict:
         ).fetchone()
         rows = con.execute(
             """
-            SELECT f.period, f.platform, f.species_group, r.taxon, f.country,
-                   f.listings_removed + 1 AS listings_removed,
-                   f.listings_blocked + 1 AS listings_blocked,
-                   f.accounts_actioned, f.reports_received,
-                   f.listings_detected + 1 AS listings_detected, f.search_effort
-            FROM facts AS f JOIN records AS r ON r.id = f.id
-            WHERE f.partner = ? AND f.quarter = ? AND f.status = 'accepted'
+            -- one row per template key (the 20M database has two taxa per cell: summed)
+            SELECT period, platform, species_group, country,
+                   sum(listings_removed) + 1 AS listings_removed,
+                   sum(listings_blocked) + 1 AS listings_blocked,
+                   sum(accounts_actioned) AS accounts_actioned,
+                   sum(reports_received) AS reports_received,
+                   sum(listings_detected) + 1 AS listings_detected,
+                   sum(search_effort) AS search_effort
+            FROM facts
+            WHERE partner = ? AND quarter = ? AND status = 'accepted'
+            GROUP BY period, platform, species_group, country
             """,
             [partner, quarter],
         ).df()
@@ -644,6 +696,9 @@ def main() -> None:
     parser.add_argument("--rollup", action="store_true")
     parser.add_argument("--parquet", action="store_true", help="also time facts as Parquet")
     parser.add_argument("--ingest", action="store_true", help="time coalition ingest too")
+    parser.add_argument(
+        "--concurrent", type=int, metavar="N", help="N sessions opening the Overview at once"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.child:
@@ -654,6 +709,7 @@ def main() -> None:
             "rollup": lambda: child_rollup(Path(db)),
             "parquet": lambda: child_parquet(Path(db)),
             "ingest": lambda: child_ingest(Path(db)),
+            "concurrent": lambda: child_concurrent(Path(db), int(rest[0])),
         }
         print(json.dumps(handlers[mode](), default=str))
         return
@@ -688,6 +744,15 @@ def main() -> None:
                 f" = {_fmt(found.get('rows_per_second'), 0)} rows/s, of which rollups "
                 f"{_fmt(found.get('rollup_seconds'))} s; rss {_fmt(found.get('rss_mib'), 0)} MiB "
                 f"[load {_fmt(found.get('load'), 1)}] {found.get('error', '')}"
+            )
+        if args.concurrent:
+            found = in_child("concurrent", str(path), str(args.concurrent))
+            size["concurrent"] = found
+            print(
+                f"  {args.concurrent} sessions opening the Overview at once (AppTest, caches "
+                f"empty): max {_fmt(found.get('max'))} s, median {_fmt(found.get('median'))} s, "
+                f"rss {_fmt(found.get('rss_mib'), 0)} MiB [load {_fmt(found.get('load'), 1)}] "
+                f"{found.get('errors') or ''}{found.get('error', '')}"
             )
         if args.rollup:
             found = in_child("rollup", str(path))
