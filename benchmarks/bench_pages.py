@@ -65,6 +65,11 @@ PAGES = {
     "platforms": "views/platforms.py",
     "species": "views/species.py",
     "regions": "views/regions.py",
+    "present": "views/present.py",
+    "quality": "views/quality.py",
+    "review": "views/review.py",
+    "submit": "views/submit.py",
+    "admin": "views/admin.py",
 }
 TARGETS = {"cold_2m": 1.0, "warm_2m": 0.3, "cold_20m": 3.0, "memory_mib": 1536, "naive_ratio": 5}
 

@@ -165,6 +165,8 @@ class Database:
                 connection = duckdb.connect(str(self.path))
                 # a fixed, checked string: SET takes no parameters
                 connection.execute(f"SET memory_limit = '{memory_limit()}'")
+                # no progress bar drawn into the server's log or a command's output
+                connection.execute("SET enable_progress_bar = false")
                 return connection
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
