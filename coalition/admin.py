@@ -31,6 +31,7 @@ import pandas as pd
 
 from coalition import audit, store
 from coalition.store import PLATFORM_KINDS, SECTORS, StoreError
+from metrics import rollups
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 QUARTER = re.compile(r"\d{4}-Q[1-4]")
@@ -531,8 +532,15 @@ def partners(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def platforms(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Platforms with their partner's name, their fixed base period if any (else NULL: the
     default rule), and the first and last quarter they reported."""
+    # the current records' quarters: from the pre-aggregated table when it is up to date
+    reported = (
+        "rollup_platform"
+        if rollups.fresh(cur)
+        else "(SELECT r.platform_id, p.quarter FROM records AS r "
+        "JOIN periods AS p ON p.period = r.period WHERE r.superseded_by IS NULL)"
+    )
     return cur.execute(
-        """
+        f"""
         SELECT pl.id, pl.name, pl.partner, pa.name AS partner_name, pl.kind,
                b.first_quarter AS baseline_first, b.last_quarter AS baseline_last,
                q.first_reported, q.last_reported
@@ -541,7 +549,7 @@ def platforms(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         LEFT JOIN baselines AS b ON b.platform_id = pl.id
         LEFT JOIN (SELECT platform_id, min(quarter) AS first_reported,
                           max(quarter) AS last_reported
-                   FROM facts GROUP BY platform_id) AS q ON q.platform_id = pl.id
+                   FROM {reported} GROUP BY platform_id) AS q ON q.platform_id = pl.id
         ORDER BY pl.name
         """
     ).df()
