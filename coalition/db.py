@@ -17,6 +17,7 @@ the app is open) must therefore take turns. So the file is held only for a unit 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import random
@@ -91,6 +92,7 @@ class _Shared:
         # bumped whenever the instance is taken or closed: a lingering close that finds it
         # changed was overtaken by a new user and does nothing
         self.generation = 0
+        self.timer: threading.Timer | None = None
 
     def close_if_idle(self, generation: int) -> None:
         with self.lock:
@@ -102,6 +104,23 @@ class _Shared:
 
 _shared: dict[str, _Shared] = {}
 _shared_lock = threading.Lock()
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every database this process keeps open, now rather than by a lingering timer:
+    at exit, a timer thread caught inside DuckDB while the interpreter shuts down aborts the
+    process ("FATAL: exception not rethrown")."""
+    with _shared_lock:
+        every = list(_shared.values())
+    for shared in every:
+        with shared.lock:
+            if shared.timer is not None:
+                shared.timer.cancel()
+            if shared.users == 0 and shared.connection is not None:
+                shared.connection.close()
+                shared.connection = None
+                shared.generation += 1
 
 
 class Database:
@@ -203,6 +222,9 @@ class Database:
                             self.linger_seconds, shared.close_if_idle, (shared.generation,)
                         )
                         timer.daemon = True
+                        if shared.timer is not None:
+                            shared.timer.cancel()
+                        shared.timer = timer
                         timer.start()
                     else:
                         shared.connection.close()
