@@ -124,8 +124,9 @@ def partner_references(cur: duckdb.DuckDBPyConnection, slug: str) -> list[str]:
 
 
 def platform_references(cur: duckdb.DuckDBPyConnection, platform_id: int) -> list[str]:
-    """The tables holding rows of this platform (records, baselines…); while there are any,
-    its name cannot be changed."""
+    """The tables holding rows of this platform by a foreign key (baselines); while there are
+    any, its name cannot be changed. Records point at it by id without one (migration 4), so
+    they do not stop a rename: the figures follow the new name."""
     return _referenced_by(cur, "platforms", "id", platform_id)
 
 

@@ -326,6 +326,8 @@ def load_demo(db: Database, seed: int = DEFAULT_SEED) -> dict:
         cur.register("demo_records", _record_frame(records))
         try:
             cur.execute(SUBMISSION_INSERT)
+            # records carry no foreign keys (migration 4): the loaders check references
+            store.check_record_references(cur, "demo_records")
             cur.execute(RECORD_INSERT)
         finally:
             cur.unregister("demo_submissions")

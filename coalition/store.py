@@ -150,12 +150,85 @@ INSERT_RECORDS = """
 INSERT INTO records (submission_id, platform_id, period, species_group, country, taxon,
                      listings_removed, listings_blocked, accounts_actioned, reports_received,
                      listings_detected, search_effort, notes)
-SELECT $submission, p.id, n.period, n.species_group, nullif(n.country, ''), n.taxon,
+SELECT $submission, p.id, n.period, n.species_group, n.country, n.taxon,
        n.listings_removed, n.listings_blocked, n.accounts_actioned, n.reports_received,
        n.listings_detected, n.search_effort, n.notes
 FROM new_records AS n
 JOIN platforms AS p ON p.name = n.platform AND p.partner = $partner
 """
+
+# What the columns of records refer to: (column, table, key column). records has no foreign
+# keys (DuckDB checks them row by row, through an index per column: see migration 0004); every
+# insert into it checks these set-wise first, with check_record_references.
+RECORD_REFERENCES = (
+    ("submission_id", "submissions", "id"),
+    ("platform_id", "platforms", "id"),
+    ("period", "periods", "period"),
+    ("species_group", "species_groups", "slug"),
+    ("country", "countries", "iso3"),
+)
+_REFERENCE_NAMES = {
+    "submissions": "submission",
+    "platforms": "platform id",
+    "periods": "period",
+    "species_groups": "species group",
+    "countries": "country",
+}
+
+# The distinct values of some columns of the rows to insert, in one pass over them; then those
+# of one column that the table they name lacks. (Column and table names come from
+# RECORD_REFERENCES and the caller's own relation, never from data.)
+DISTINCT_VALUES = "SELECT {lists} FROM {rows}"
+MISSING_VALUES = """
+SELECT v FROM unnest(?) AS d(v)
+ANTI JOIN "{table}" AS t ON t."{key}" = d.v
+ORDER BY v
+LIMIT 6
+"""
+
+
+def _distinct_values(
+    cur: duckdb.DuckDBPyConnection, rows: str, columns: list[str]
+) -> dict[str, list]:
+    """Each column's distinct values in ``rows`` (NULL included), read in one pass."""
+    lists = ", ".join(f'list(DISTINCT "{column}")' for column in columns)
+    found = cur.execute(DISTINCT_VALUES.format(lists=lists, rows=rows)).fetchone()
+    return {column: list(values or []) for column, values in zip(columns, found, strict=True)}
+
+
+def _refuse_missing(cur: duckdb.DuckDBPyConnection, column: str, values: list) -> None:
+    """Raise :class:`StoreError` if the table that ``column`` refers to lacks any of
+    ``values`` (NULL is no reference)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return
+    _, table, key = next(r for r in RECORD_REFERENCES if r[0] == column)
+    missing = [
+        r[0] for r in cur.execute(MISSING_VALUES.format(table=table, key=key), [values]).fetchall()
+    ]
+    if missing:
+        shown = ", ".join(repr(v) for v in missing[:5]) + (", …" if len(missing) > 5 else "")
+        raise StoreError(
+            f"Rows name a {_REFERENCE_NAMES[table]} that the database does not have "
+            f"({column} {shown}: not in the {table} table). Nothing was stored."
+        )
+
+
+def check_record_references(
+    cur: duckdb.DuckDBPyConnection, rows: str, columns: tuple[str, ...] | None = None
+) -> None:
+    """Refuse rows meant for ``records`` that name something the database does not have.
+
+    ``rows`` is a table, view or registered frame (a name from the caller's code) with
+    records' column names; ``columns`` limits the check to some of them (default: all five
+    references). The distinct values of each column are read in one pass over the rows and
+    looked up in their table at once, so a 200,000-row submission costs a few milliseconds.
+    Raises :class:`StoreError` naming the values and the table; run it before inserting,
+    inside the write, so that nothing is stored.
+    """
+    wanted = [r[0] for r in RECORD_REFERENCES if columns is None or r[0] in columns]
+    for column, values in _distinct_values(cur, rows, wanted).items():
+        _refuse_missing(cur, column, values)
 
 
 def add_submission(
@@ -178,49 +251,44 @@ def add_submission(
     pending submission for views that include submitted data.
 
     ``records`` has the columns of ``RECORD_COLUMNS`` with normalised values (platform name,
-    period key, species slug, ISO alpha-3 or empty). Run inside ``Database.write()`` so that a
-    failure leaves nothing behind.
+    period key, species slug, ISO alpha-3 or empty). Every platform, period, species group
+    and country they name must exist (:class:`StoreError` otherwise, before anything is
+    written). Run inside ``Database.write()`` so that a failure leaves nothing behind.
     """
     frame = records.reindex(columns=list(RECORD_COLUMNS))
     for col in COUNT_COLUMNS:
-        frame[col] = pd.array(frame[col], dtype="Int64")
+        if frame[col].dtype != "Int64":
+            frame[col] = pd.array(frame[col], dtype="Int64")
     for col in ("platform", "period", "species_group", "country", "taxon", "notes"):
-        frame[col] = frame[col].astype("string")
-    submission = cur.execute(
-        "INSERT INTO submissions (partner, uploaded_by, uploaded_at, file_name, file_sha256, "
-        "source, status) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [
-            partner,
-            uploaded_by,
-            uploaded_at or dt.datetime.now(),
-            file_name,
-            file_sha256,
-            source,
-            status,
-        ],
-    ).fetchone()[0]
+        if not isinstance(frame[col].dtype, pd.StringDtype):  # texts already (validation's)
+            frame[col] = frame[col].astype("string")
+    frame["country"] = frame["country"].mask(frame["country"] == "")  # "" = no country
     cur.register("new_records", frame)
     try:
-        cur.execute(INSERT_RECORDS, {"submission": submission, "partner": partner})
+        _check_new_records(cur, partner, frame)
+        submission = cur.execute(
+            "INSERT INTO submissions (partner, uploaded_by, uploaded_at, file_name, "
+            "file_sha256, source, status) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [
+                partner,
+                uploaded_by,
+                uploaded_at or dt.datetime.now(),
+                file_name,
+                file_sha256,
+                source,
+                status,
+            ],
+        ).fetchone()[0]
+        stored = cur.execute(
+            INSERT_RECORDS, {"submission": submission, "partner": partner}
+        ).fetchone()[0]
     finally:
         # after a failed INSERT the transaction is aborted and unregistering fails too; the
         # INSERT's own error is the one worth reporting
         with contextlib.suppress(duckdb.Error):
             cur.unregister("new_records")
-    stored = cur.execute(
-        "SELECT count(*) FROM records WHERE submission_id = ?", [submission]
-    ).fetchone()[0]
-    if stored != len(frame):
-        known = [
-            r[0]
-            for r in cur.execute(
-                "SELECT name FROM platforms WHERE partner = ? ORDER BY name", [partner]
-            ).fetchall()
-        ]
-        raise StoreError(
-            f"{len(frame) - stored} row(s) name a platform that is not registered for "
-            f"{partner!r} (known: {', '.join(known) or 'none'}). Nothing was stored."
-        )
+    if stored != len(frame):  # the checks above make this impossible; a guard all the same
+        raise StoreError(f"{len(frame) - stored} row(s) could not be stored. Nothing was stored.")
     if status == "accepted":
         _supersede(cur, submission, ["accepted", "submitted"])
     elif status == "submitted":
@@ -229,6 +297,39 @@ def add_submission(
         _supersede(cur, submission, ["submitted"])
         cur.execute(MARK_PENDING_REPLACEMENT, {"new": submission, "statuses": ["accepted"]})
     return submission
+
+
+# what a submission's rows name, besides their platform (its id is found by name)
+_NEW_RECORD_REFERENCES = ("period", "species_group", "country")
+
+
+def _check_new_records(cur: duckdb.DuckDBPyConnection, partner: str, frame: pd.DataFrame) -> None:
+    """The references of a submission's rows: their platforms (by name, among the partner's),
+    periods, species groups and countries, each column's distinct values at once."""
+    distinct = {
+        column: frame[column].dropna().unique().tolist()
+        for column in ("platform", *_NEW_RECORD_REFERENCES)
+    }
+    if frame["platform"].isna().any():
+        distinct["platform"].append(None)
+    known = [
+        r[0]
+        for r in cur.execute(
+            "SELECT name FROM platforms WHERE partner = ? ORDER BY name", [partner]
+        ).fetchall()
+    ]
+    registered = set(known)
+    unknown = sorted(
+        (p for p in distinct["platform"] if p not in registered), key=lambda p: (p is None, p)
+    )
+    if unknown:
+        raise StoreError(
+            f"Rows name a platform that is not registered for {partner!r}: "
+            f"{', '.join(repr(p) for p in unknown[:5])} (known: {', '.join(known) or 'none'}). "
+            "Nothing was stored."
+        )
+    for column in _NEW_RECORD_REFERENCES:
+        _refuse_missing(cur, column, distinct[column])
 
 
 def _supersede(cur: duckdb.DuckDBPyConnection, submission: int, statuses: list[str]) -> None:

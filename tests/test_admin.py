@@ -253,14 +253,30 @@ def test_change_a_platforms_kind(db):
     assert entry["after"] == {"platform": "ShopMarket", "kind": "marketplace"}
 
 
-def test_a_new_platform_can_be_renamed_one_with_records_cannot(db):
+def test_a_platform_can_be_renamed_unless_a_baseline_points_at_it(db):
     new_id = write(db, admin.add_platform, "searchco", "SearchImgs")
     assert write(db, admin.update_platform, new_id, name="SearchImages")
     with db.read() as cur:
         assert admin.platform(cur, new_id)["name"] == "SearchImages"
     assert log(db)[-1]["after"] == {"platform": "SearchImgs", "name": "SearchImages"}
-    fails(db, "'ShopMarket' cannot be renamed: it already has records",
-          admin.update_platform, platform_id(db, "ShopMarket"), name="Shop Market")  # fmt: skip
+    # records point at a platform by id (and are checked by the loaders, not by foreign keys
+    # since migration 4): a platform with records can be renamed, and its figures follow
+    shop = platform_id(db, "ShopMarket")
+    with db.read() as cur:
+        rows = cur.execute("SELECT count(*) FROM facts WHERE platform_id = ?", [shop]).fetchone()
+    assert rows[0] > 0
+    assert write(db, admin.update_platform, shop, name="Shop Market")
+    with db.read() as cur:
+        names = {
+            r[0]
+            for r in cur.execute(
+                "SELECT platform FROM facts WHERE platform_id = ?", [shop]
+            ).fetchall()
+        }
+    assert names == {"Shop Market"}
+    assert write(db, admin.set_baseline, new_id, "2018-Q4", "2019-Q1")
+    fails(db, "'SearchImages' cannot be renamed: it already has baselines",
+          admin.update_platform, new_id, name="Search Images")  # fmt: skip
     fails(db, "named 'SocialNet' exists already", admin.update_platform, new_id, name="SocialNet")
     fails(db, "no platform with id 999", admin.update_platform, 999, kind="other")
 

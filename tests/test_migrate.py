@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -133,3 +134,67 @@ def test_migrations_are_numbered_without_gaps() -> None:
     versions = [m.version for m in migrate.migrations()]
     assert versions == list(range(1, len(versions) + 1))
     assert migrate.latest_version() >= 2
+
+
+RECORD_CONSTRAINTS = """
+SELECT constraint_type, constraint_text FROM duckdb_constraints()
+WHERE table_name = 'records' AND constraint_type <> 'NOT NULL'
+ORDER BY ALL
+"""
+
+
+def _records_shape(cur) -> tuple:
+    """records' columns (name, type, default, nullable, in order) and its constraints."""
+    columns = cur.execute(
+        "SELECT column_name, data_type, column_default, is_nullable FROM duckdb_columns() "
+        "WHERE table_name = 'records' ORDER BY column_index"
+    ).fetchall()
+    return columns, cur.execute(RECORD_CONSTRAINTS).fetchall()
+
+
+def test_records_lose_their_foreign_keys_and_keep_the_rest(old: Database) -> None:
+    with old.read() as cur:
+        columns_before, constraints_before = _records_shape(cur)
+    assert sum(kind == "FOREIGN KEY" for kind, _ in constraints_before) == 5  # release 1's
+    migrate.upgrade(old)
+    with old.read() as cur:
+        columns_after, constraints_after = _records_shape(cur)
+    assert columns_after == columns_before  # names, types, order, nullability, id's default
+    assert columns_after[0] == ("id", "BIGINT", "nextval('record_id_seq')", False)
+    assert not [c for c in constraints_after if c[0] == "FOREIGN KEY"]
+    assert constraints_after == [c for c in constraints_before if c[0] != "FOREIGN KEY"]
+    kinds = [kind for kind, _ in constraints_after]
+    assert kinds.count("PRIMARY KEY") == 1 and kinds.count("CHECK") == 7
+
+
+def test_a_new_database_has_the_records_of_an_upgraded_one(old: Database, tmp_path: Path) -> None:
+    migrate.upgrade(old)
+    new = Database(tmp_path / "new.duckdb")
+    store.init(new)
+    with old.read() as cur:
+        upgraded = _records_shape(cur)
+    with new.read() as cur:
+        created = _records_shape(cur)
+    assert created == upgraded
+
+
+def test_the_upgraded_records_still_refuse_what_they_refused(old: Database) -> None:
+    migrate.upgrade(old)
+    insert = (
+        "INSERT INTO records (submission_id, platform_id, period, species_group, "
+        "listings_removed) VALUES (1, 1, '2019-Q1', 'elephants', ?)"
+    )
+    with (
+        pytest.raises(duckdb.ConstraintException, match="listings_removed >= 0"),
+        old.write() as cur,
+    ):
+        cur.execute(insert, [-1])
+    with (
+        pytest.raises(duckdb.ConstraintException, match="(?i)primary key|duplicate key"),
+        old.write() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO records (id, submission_id, platform_id, period, species_group, "
+            "listings_removed) VALUES (1, 1, 1, '2019-Q1', 'elephants', 1)"
+        )
+    assert rows(old)["records"] == ROWS["records"]

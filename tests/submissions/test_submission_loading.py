@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 
+import pandas as pd
 import pytest
 
 from coalition import store
@@ -217,3 +218,78 @@ def test_validation_leaves_the_garbage_collector_as_it_found_it(files, db):
             assert not gc.isenabled()  # a caller's choice is kept
         finally:
             gc.enable()
+
+
+# --- references: records has no foreign keys, the loader checks them set-wise ----------------
+
+
+def _frame(**changes) -> pd.DataFrame:
+    """Two normalised rows as validation hands them to the store, with ``changes`` made to the
+    second one."""
+    rows = [
+        {"platform": M, "period": "2019-Q3", "species_group": "elephants", "country": "VNM"},
+        {"platform": R, "period": "2019-Q3", "species_group": "pangolins", "country": ""},
+    ]
+    rows[1].update(changes)
+    frame = pd.DataFrame(rows)
+    frame["listings_removed"] = [4, 5]
+    return frame
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"period": "2041-01"}, "a period that the database does not have (period '2041-01'"),
+        ({"species_group": "dodos"}, "(species_group 'dodos': not in the species_groups table)"),
+        ({"country": "XXX"}, "a country that the database does not have (country 'XXX': not in"),
+        ({"platform": "Other Shop"}, "platform that is not registered for 'acme': 'Other Shop'"),
+    ],
+    ids=["period", "species group", "country", "platform"],
+)
+def test_a_row_naming_what_the_database_lacks_is_refused_and_nothing_stored(
+    db, counts, change: dict, message: str
+):
+    before = counts(db)
+    with pytest.raises(store.StoreError) as raised, db.write() as cur:
+        store.add_submission(cur, partner=PARTNER, records=_frame(**change), uploaded_by="t")
+    assert message in str(raised.value)
+    assert "Nothing was stored" in str(raised.value)
+    assert counts(db) == before
+    # the same rows without the bad value are stored
+    with db.write() as cur:
+        store.add_submission(cur, partner=PARTNER, records=_frame(), uploaded_by="t")
+    assert counts(db)["records"] == before["records"] + 2
+
+
+def test_a_platform_of_another_partner_is_refused(db, counts):
+    before = counts(db)
+    with pytest.raises(store.StoreError, match="not registered for 'acme'"), db.write() as cur:
+        other = cur.execute("SELECT name FROM platforms WHERE partner <> 'acme'").fetchall()[0][0]
+        store.add_submission(cur, partner=PARTNER, records=_frame(platform=other), uploaded_by="t")
+    assert counts(db) == before
+
+
+def test_the_set_wise_check_names_each_reference_of_records(db):
+    """check_record_references on rows as another loader would insert them (ids included):
+    every one of the five references is looked up, with the value and the table named."""
+    with db.write() as cur:
+        store.add_submission(cur, partner=PARTNER, records=_frame(), uploaded_by="t")
+    with db.read() as cur:
+        good = cur.execute(
+            "SELECT submission_id, platform_id, period, species_group, country FROM records"
+        ).df()
+        cur.register("good", good)
+        store.check_record_references(cur, "good")  # nothing missing: no error
+        cur.unregister("good")
+        for column, table, _key in store.RECORD_REFERENCES:
+            bad = good.copy()
+            bad[column] = bad[column].astype(object)
+            bad.loc[len(bad) - 1, column] = 999 if column.endswith("_id") else "nope"
+            cur.register("bad", bad)
+            try:
+                with pytest.raises(store.StoreError) as raised:
+                    store.check_record_references(cur, "bad")
+            finally:
+                cur.unregister("bad")
+            assert f"not in the {table} table" in str(raised.value), column
+            assert ("999" if column.endswith("_id") else "'nope'") in str(raised.value)
