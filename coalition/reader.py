@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+import numpy as np
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from coalition.columns import PROBLEMS_HEADER, match_header
@@ -172,7 +173,7 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str
         # parts are left alone.
         scan = _SheetScan()
         cells: set[tuple[int, int]] = set()
-        tail = b""
+        tail = b""  # the end of the previous chunk: a pattern may begin there
         try:
             # zipfile stops at the declared size and checks the CRC: a lying header fails here
             with archive.open(m) as fh:
@@ -182,9 +183,9 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str
                     continue
                 while chunk := first or fh.read(1 << 20):
                     first = b""
-                    window = tail + chunk
                     # '!' is rare in a sheet and found at memory speed: the pattern only then
-                    if b"!" in window and _DTD.search(window):
+                    # (a declaration cut by the chunk's start has its '!' in the tail)
+                    if (b"!" in chunk or b"!" in tail) and _DTD.search(tail + chunk):
                         raise ReadError(
                             "file_xml_dtd",
                             "The workbook contains an XML document type declaration, which "
@@ -192,10 +193,12 @@ def _inspect_zip(data: bytes) -> tuple[dict[str, set[tuple[int, int]]], dict[str
                             "Copy the data into the downloaded template and upload that.",
                         )
                     scan.feed(chunk)
-                    if b"<f" in window:
-                        for col, row in _FORMULA_CELL.findall(window):
+                    # a formula cell ends with '<f' and one more byte: in this chunk, or
+                    # cut by its start
+                    if _pairs(chunk, b"<f", 0, len(chunk)) or b"<f" in tail[-2:] + chunk[:1]:
+                        for col, row in _FORMULA_CELL.findall(tail + chunk):
                             cells.add((int(row), _column_index(col)))
-                    tail = window[-512:]
+                    tail = chunk[-512:] if len(chunk) >= 512 else (tail + chunk)[-512:]
                 scan.feed(b"", final=True)
             if scan.needs_exact_extent:
                 with archive.open(m) as fh:
@@ -316,6 +319,10 @@ class _SheetScan:
     exactly. A sheet written any other way (cells without a reference, which take the next
     position; references in another form; namespace prefixes), or with a column beyond Z, gets
     an exact, slower reading afterwards (:func:`_exact_extent`).
+
+    Only whole tags are looked at, so that no pattern is ever cut in two: the part of a chunk
+    after its last '>' waits for the next chunk, and is looked at with the start of that chunk
+    up to its first '>'. The rest of a chunk is looked at where it lies, without a copy.
     """
 
     def __init__(self) -> None:
@@ -324,33 +331,99 @@ class _SheetScan:
         self._carry = b""
 
     def feed(self, chunk: bytes, *, final: bool = False) -> None:
-        # look only at whole tags: the part after the last '>' waits for the next chunk
-        body = self._carry + chunk
-        cut = len(body) if final or len(body) > (4 << 20) else body.rfind(b">") + 1
-        body, self._carry = body[:cut], body[cut:]
+        if final:
+            if self._carry:
+                self._look(self._carry, 0, len(self._carry))
+            self._carry = b""
+            return
+        first = chunk.find(b">") + 1
+        if not first:  # no tag ends in this chunk
+            self._carry += chunk
+            if len(self._carry) > _LONGEST_CARRY:
+                # megabytes without a '>': look at what there is (a row count), and leave the
+                # extent to the exact reading, which no cut can fool
+                self._look(self._carry, 0, len(self._carry))
+                self._carry = b""
+                self.needs_exact_extent = True
+            return
+        start = 0
+        if self._carry:
+            head = self._carry + chunk[:first]
+            self._look(head, 0, len(head))
+            start = first
+        end = chunk.rfind(b">") + 1
+        if start < end:
+            self._look(chunk, start, end)
+        self._carry = chunk[end:]
+
+    def _look(self, body: bytes, start: int, end: int) -> None:
+        """Count and check ``body[start:end]``, which begins and ends at a tag's edge."""
         shape = body.translate(_SHAPES)
-        rows = shape.count(b"<row")  # <rowBreaks> too: too many is safe here
-        if b":" in shape and _PREFIXED.search(shape):  # a colon is found at memory speed
-            rows += len(_PREFIXED_ROW.findall(body))
+        rows = shape.count(b"<row", start, end)  # <rowBreaks> too: too many is safe here
+        if shape.find(b":", start, end) >= 0 and _PREFIXED.search(shape, start, end):
+            rows += len(_PREFIXED_ROW.findall(body, start, end))
             self.needs_exact_extent = True
         self.rows += rows
         if self.rows > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise _too_many_rows()
-        if b'000000"' in shape:  # a number of six digits or more: maybe a row beyond the limit
-            far = [int(row) for row in _FAR_ROW.findall(body.translate(_SPACES))]
+        # a reference beyond the limit ends with six digits or more and a quote: read the
+        # numbers exactly only where one may be
+        if shape.find(b'000000"', start, end) >= 0 and _may_lie_far(body, shape, start, end):
+            piece = body[start:end].translate(_SPACES)
+            far = [int(row) for row in _FAR_ROW.findall(piece)]
             if far and max(far) > MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise _too_many_rows(max(far))
         if self.needs_exact_extent:
             return
         # every cell's reference a single letter and a number (a column beyond Z, as AA7,
         # needs the area's last row; a cell without one, its position)
-        cells = shape.count(b"<c")
-        if cells != shape.count(b'<c r="A0') or rows != shape.count(b'<row r="0'):
+        cells = _pairs(shape, b"<c", start, end)
+        refs = shape.count(b'<c r="A0', start, end)
+        numbered = shape.count(b'<row r="0', start, end)
+        if cells != refs or rows != numbered:
             # other elements start so too (<cols>, <colBreaks>, <rowBreaks>): count exactly
-            cells = shape.count(b"<c ") + shape.count(b"<c>") + shape.count(b"<c/>")
-            rows = shape.count(b"<row ") + shape.count(b"<row>") + shape.count(b"<row/>")
-            if cells != shape.count(b'<c r="A0') or rows != shape.count(b'<row r="0'):
+            cells = sum(shape.count(tag, start, end) for tag in (b"<c ", b"<c>", b"<c/>"))
+            rows = sum(shape.count(tag, start, end) for tag in (b"<row ", b"<row>", b"<row/>"))
+            if cells != refs or rows != numbered:
                 self.needs_exact_extent = True
+
+
+def _pairs(data: bytes, pair: bytes, start: int, end: int) -> int:
+    """How many times the two bytes ``pair`` occur in ``data[start:end]`` (as
+    ``data.count(pair, start, end)`` for two different bytes, three times faster: a search
+    for a two-byte pattern whose bytes are both common skips little)."""
+    if end - start < 2:
+        return 0
+    view = np.frombuffer(data, np.uint8, end - start, start)
+    return int(np.count_nonzero((view[:-1] == pair[0]) & (view[1:] == pair[1])))
+
+
+# Beyond this many bytes without a '>', a sheet is read exactly (see _SheetScan.feed).
+_LONGEST_CARRY = 4 << 20
+_FIRST_FAR_DIGIT = ord("3")  # a six-digit row number from 300000 starts with 3 to 9
+
+
+def _may_lie_far(body: bytes, shape: bytes, start: int, end: int) -> bool:
+    """Whether ``body[start:end]`` may hold a reference beyond the row limit: a quote after
+    seven digits or more (a large number, or leading zeros), or after exactly six digits of
+    which the first is 3 to 9 (300000 and more). A superset of what ``_FAR_ROW`` finds: a
+    number from 100000 to 299999, the common case in a long sheet, needs no closer look.
+    ``shape`` is ``body`` translated with ``_SHAPES`` (every digit a 0)."""
+    if end - start < 7:
+        return False
+    shaped = np.frombuffer(shape, np.uint8, end - start, start)
+    # quotes preceded by six digits (so at position 6 or later): narrowed one digit at a time;
+    # ``at`` is then where each six-digit tail begins
+    at = np.flatnonzero((shaped[6:] == ord('"')) & (shaped[:-6] == ord("0")))
+    for back in (1, 2, 3, 4, 5):
+        at = at[shaped[at + 6 - back] == ord("0")]
+    if not len(at):
+        return False
+    # a seventh digit before the six (the piece begins after a '>', so none before its start)
+    if (shaped[at[at > 0] - 1] == ord("0")).any():
+        return True
+    digits = np.frombuffer(body, np.uint8, end - start, start)
+    return bool((digits[at] >= _FIRST_FAR_DIGIT).any())
 
 
 def _exact_extent(fh) -> tuple[int, int, set[tuple[int, int]]]:

@@ -90,6 +90,13 @@ def _far(f, element: bytes) -> bytes:
     return f.raw_xlsx(f.sheet_xml([ROW]).replace(b"</sheetData>", element + b"</sheetData>"))
 
 
+def _far_in_a_long_sheet(f, element: bytes) -> bytes:
+    """A sheet whose rows are numbered from 150,000 (six digits, as in any long sheet), with
+    one more row element after them."""
+    rows = b"".join(f.row_xml(n, ROW) for n in range(150_000, 150_050))
+    return f.raw_xlsx(f.sheet_xml([ROW]).replace(b"</sheetData>", rows + element + b"</sheetData>"))
+
+
 def _long_text(f, length: int, *, seed: int = 7) -> bytes:
     # random letters: a megabyte of one letter would compress 1000:1 and be called a zip bomb
     text = "".join(random.Random(seed).choices("abcdefghij klmnopqrstuvwxyz", k=length))
@@ -184,6 +191,14 @@ CASES = [
     Hostile(
         "one value in the sheet's last cell, XFD1048576",
         lambda f: ("far.xlsx", _far(f, b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')),
+        "file_too_many_rows",
+    ),
+    Hostile(
+        "one value at row 300,031, after rows numbered 150,000 and up",
+        lambda f: (
+            "far.xlsx",
+            _far_in_a_long_sheet(f, b'<row r="300031"><c r="A300031"><v>1</v></c></row>'),
+        ),
         "file_too_many_rows",
     ),
     Hostile(
