@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import itertools
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Number
 from operator import itemgetter
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coalition.columns import COUNT_KEYS, REQUIRED, TOTAL_WORDS, by_key, is_example
 from coalition.i18n import N_, format_count, t
@@ -132,24 +136,39 @@ def validate(
         )
         return Validation(report, empty)
     with _collector_paused():
-        try:
-            sheet = read_upload(data, file_name)
-        except ReadError as exc:
-            report.error(None, None, exc.code, exc.message)
-            return Validation(report, empty)
-        report.sheet, report.header_row = sheet.name, sheet.header_row
-        _check_header(sheet, report)
-        if not report.valid:
-            return Validation(report, empty)
-        checker = _RowChecker(cur, partner, found[1], sheet, report, today or dt.date.today())
-        records = checker.run()
-        # the rows that parsed are checked further even when others did not: every problem
-        # at once
-        if len(records):
-            _duplicates(records, report)
-            _warn_supersede(cur, partner, records, report)
-            _warn_jumps(cur, partner, records, report)
-    return Validation(report, records if report.valid else empty)
+        # the sheet's hundreds of thousands of lists are freed when _read_and_check returns,
+        # before the collector runs again: it would otherwise walk them all once (0.1 s)
+        records = _read_and_check(cur, partner, found[1], data, file_name, report, today)
+    return Validation(report, records if records is not None and report.valid else empty)
+
+
+def _read_and_check(
+    cur: duckdb.DuckDBPyConnection,
+    partner: str,
+    joined: dt.date,
+    data: bytes,
+    file_name: str,
+    report: Report,
+    today: dt.date | None,
+) -> pd.DataFrame | None:
+    """Read the upload and check its rows into ``report``; the normalised rows, or None when
+    the file could not be read or its header is wrong."""
+    try:
+        sheet = read_upload(data, file_name)
+    except ReadError as exc:
+        report.error(None, None, exc.code, exc.message)
+        return None
+    report.sheet, report.header_row = sheet.name, sheet.header_row
+    _check_header(sheet, report)
+    if not report.valid:
+        return None
+    records = _RowChecker(cur, partner, joined, sheet, report, today or dt.date.today()).run()
+    # the rows that parsed are checked further even when others did not: every problem at once
+    if len(records):
+        _duplicates(records, report)
+        _warn_supersede(cur, partner, records, report)
+        _warn_jumps(cur, partner, records, report)
+    return records
 
 
 _collector = {"pauses": 0, "was_enabled": True}
@@ -233,6 +252,40 @@ def _check_header(sheet: Sheet, report: Report) -> None:
         )
 
 
+# What the species and country resolvers are built from, as read from the database. Building
+# them folds every spelling and derives a looser table (a tenth of a second or more), so they
+# are kept between validations, keyed by these rows themselves — read afresh every time, in the
+# caller's transaction. Any change to the reference tables (a new synonym, a renamed country,
+# another database, a restored backup) is a different key and so a new resolver; nothing else
+# can make a kept resolver stale, as the files they also read (data/*.csv, pycountry's names)
+# ship with the tracker and do not change while it runs.
+REFERENCE_ROWS = (
+    "SELECT slug, name_en, sort_order FROM species_groups ORDER BY sort_order, slug",
+    "SELECT synonym, species_group, kind FROM species_synonyms ORDER BY synonym",
+    "SELECT iso3, iso2, m49, name_en, name_zh FROM countries ORDER BY iso3",
+)
+RESOLVERS_KEPT = 4  # a few databases at once (tests, a restore beside the live one)
+_resolvers: OrderedDict[tuple, tuple[SpeciesResolver, CountryResolver]] = OrderedDict()
+_resolvers_lock = threading.Lock()
+
+
+def resolvers(cur: duckdb.DuckDBPyConnection) -> tuple[SpeciesResolver, CountryResolver]:
+    """The species and country resolvers for the reference tables as ``cur`` sees them: built
+    once per content of those tables, then reused (they only read their tables)."""
+    key = tuple(tuple(cur.execute(sql).fetchall()) for sql in REFERENCE_ROWS)
+    with _resolvers_lock:
+        found = _resolvers.get(key)
+        if found is not None:
+            _resolvers.move_to_end(key)
+            return found
+    built = (SpeciesResolver.from_db(cur), CountryResolver.from_db(cur))
+    with _resolvers_lock:
+        _resolvers[key] = built
+        while len(_resolvers) > RESOLVERS_KEPT:
+            _resolvers.popitem(last=False)
+    return built
+
+
 def _is_blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
@@ -253,28 +306,36 @@ class _RowChecker:
         ]
         self.platforms = {fold(n): n for n in names}
         self.platform_list = ", ".join(names) or "none registered"
-        self.species = SpeciesResolver.from_db(cur)
-        self.countries = CountryResolver.from_db(cur)
+        self.species, self.countries = resolvers(cur)
         self.memo: dict[str, dict[object, tuple[object, ParseError | None]]] = {
             "period": {},
             "platform": {},
             "species_group": {},
             "country": {},
             "taxon": {},
+            "notes": {},
         }
 
     def _column(self, key: str, raw: list, parse) -> tuple[list, dict[int, ParseError]]:
         """Parse a whole column, each distinct value once. Returns the values (None where a
         cell failed) and the errors by position."""
         table = self.memo[key]  # (type, value) -> (parsed, error): True, 1 and 1.0 differ
-        if len(set(map(type, raw)) & {bool, int, float}) <= 1:
-            cells = raw  # no two cells are equal with different types: the value is the key
-        else:
-            cells = list(zip(map(type, raw), raw, strict=True))
+        distinct: dict | None = None  # key -> a cell with that key
         try:
-            distinct = dict(zip(cells, raw, strict=True))  # key -> a cell with that key
+            keys = dict.fromkeys(raw)
         except TypeError:  # an unhashable cell value
             cells = [(type(v), str(v)) for v in raw]
+        else:
+            # values of different types are equal only if they are numbers: without a number
+            # among the distinct values (text, dates) there is none among the cells
+            if not any(isinstance(v, Number) for v in keys):
+                cells = raw
+                distinct = {v: v for v in keys}
+            elif len(set(map(type, raw)) & {bool, int, float}) <= 1:
+                cells = raw  # no two cells are equal with different types: the value is the key
+            else:
+                cells = list(zip(map(type, raw), raw, strict=True))
+        if distinct is None:
             distinct = dict(zip(cells, raw, strict=True))
         parsed: dict = {}
         failing: dict = {}
@@ -378,8 +439,12 @@ class _RowChecker:
         notes_at = cols.get("notes")
         if notes_at is not None and notes_at < whole_grid.shape[1]:
             notes = whole_grid[:, notes_at]
+            examples: dict[object, bool] = {}  # a note and whether it marks the example
             for index in np.flatnonzero(~_blank_cells(notes) & ~skip).tolist():
-                if is_example(notes[index]):
+                note = notes[index]
+                if (example := examples.get(note)) is None:
+                    example = examples[note] = is_example(note)
+                if example:
                     skip[index] = True
                     report.skipped["example"] = report.skipped.get("example", 0) + 1
         totals_row: tuple[int, list] | None = None
@@ -426,7 +491,7 @@ class _RowChecker:
         values["species_group"], errors["species_group"] = self._column(
             "species_group", species, self.species.resolve
         )
-        values["notes"], errors["notes"] = _parse_each(count_column("notes"), _clean_notes)
+        values["notes"], errors["notes"] = self._column("notes", column("notes"), _clean_notes)
         raw_counts = {key: count_column(key) for key in COUNT_KEYS}
         counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # key -> (values, blank)
         for key in COUNT_KEYS:
@@ -506,7 +571,7 @@ class _RowChecker:
                     "count_formula",
                     _formula_message(position, number),
                 )
-        frame = pd.DataFrame({key: out[key] for key in (*RECORD_COLUMNS, "row")})
+        frame = pd.DataFrame({key: _texts(out[key]) for key in (*RECORD_COLUMNS, "row")})
         if totals_row is not None:
             _check_totals(totals_row, cols, frame, report)
         if report.rows == 0 and report.valid:
@@ -529,23 +594,30 @@ class _RowChecker:
         blank = np.ones(size, dtype=bool)
         pending = np.ones(size, dtype=bool)  # cells that need the full parser
         # the common cells at C speed: whole floats (how calamine gives numbers), ints, blanks
-        kinds = np.fromiter(map(type, raw), dtype=object, count=size)
-        floats = np.flatnonzero(np.equal(kinds, float))
+        if all(type(v) is float for v in raw[:32]) and (  # the first cells tell most columns
+            pd.api.types.infer_dtype(raw, skipna=False) == "floating"  # floats only
+        ):
+            kinds = None
+            floats = np.arange(size)
+        else:
+            kinds = np.fromiter(map(type, raw), dtype=object, count=size)
+            floats = np.flatnonzero(np.equal(kinds, float))
         if len(floats):
-            number = raw[floats].astype(np.float64)
+            number = (raw if kinds is None else raw[floats]).astype(np.float64)
             fine = (number >= 0) & (number <= MAX_COUNT) & (number == np.floor(number))
             floats = floats[fine]
             whole[floats] = number[fine].astype(np.int64)
             blank[floats] = pending[floats] = False
-        ints = np.flatnonzero(np.equal(kinds, int))
-        if len(ints):
-            ints = ints[[0 <= v <= MAX_COUNT for v in raw[ints]]]
-            whole[ints] = raw[ints].astype(np.int64)
-            blank[ints] = pending[ints] = False
-        pending[np.equal(kinds, type(None))] = False
-        strings = np.flatnonzero(np.equal(kinds, str))
-        if len(strings):
-            pending[strings[raw[strings] == ""]] = False
+        if kinds is not None:
+            ints = np.flatnonzero(np.equal(kinds, int))
+            if len(ints):
+                ints = ints[[0 <= v <= MAX_COUNT for v in raw[ints]]]
+                whole[ints] = raw[ints].astype(np.int64)
+                blank[ints] = pending[ints] = False
+            pending[np.equal(kinds, type(None))] = False
+            strings = np.flatnonzero(np.equal(kinds, str))
+            if len(strings):
+                pending[strings[~raw[strings].astype(bool)]] = False  # "" (a blank cell)
         errors: dict[int, object] = {}  # a ParseError, or _FAILED
         position = self.sheet.columns.get(key)
         formulas = self.sheet.formula_cells if position is not None else set()
@@ -595,20 +667,49 @@ def _count_problem(value: object) -> ParseError:
     raise AssertionError(f"{value!r} failed to parse once and not the second time")
 
 
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # what pandas makes of a list of texts
+
+
+def _texts(values: object) -> object:
+    """A list of texts (or None) as the column pandas would make of it, built through pyarrow
+    (three times faster than pandas' own look at every value). Anything else as it is."""
+    if not isinstance(values, list):
+        return values
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values  # not all texts
+    if array.null_count == len(array):
+        return values  # no text at all: pandas keeps such a column as objects
+    return pd.array(array, dtype=_TEXT)
+
+
 def _grid(lines: list[list]) -> np.ndarray:
     """The rows as one two-dimensional array of cells (rows of a CSV file may differ in
     length: the short ones are padded with None)."""
-    width = max(map(len, lines), default=0)
-    if width != min(map(len, lines), default=0):
+    widths = set(map(len, lines))
+    width = max(widths, default=0)
+    if len(widths) > 1:
         lines = [cells + [None] * (width - len(cells)) for cells in lines]
-    grid = np.empty((len(lines), width), dtype=object)
-    if lines and width:
-        grid[:] = lines
-    return grid
+    cells = itertools.chain.from_iterable(lines)  # row after row: twice as fast as grid[:] =
+    return np.fromiter(cells, dtype=object, count=len(lines) * width).reshape(len(lines), width)
+
+
+# the types of cell values the readers make; two values of these types are equal only if both
+# are blank or neither is (a text is never equal to a number, a date or None)
+_PLAIN = frozenset({str, float, int, bool, type(None), dt.datetime, dt.date, dt.time, dt.timedelta})
 
 
 def _blank_cells(column: np.ndarray) -> np.ndarray:
     """Which cells of a column are blank: None, or text that is empty or only spaces."""
+    cells = column.tolist()
+    try:
+        distinct = dict.fromkeys(cells)  # a column holds few distinct values: each looked at once
+    except TypeError:  # an unhashable value
+        distinct = None
+    if distinct is not None and all(type(v) in _PLAIN for v in distinct):
+        blank = {v: v is None or (type(v) is str and (not v or v.isspace())) for v in distinct}
+        return np.fromiter(map(blank.__getitem__, cells), dtype=bool, count=len(cells))
     kinds = np.fromiter(map(type, column), dtype=object, count=len(column))
     blank = np.equal(kinds, type(None))
     strings = np.flatnonzero(np.equal(kinds, str))
@@ -629,23 +730,6 @@ def _blank_row(cells: list) -> bool:
 
 def _clean_notes(value: object) -> str | None:
     return clean_text(value, max_length=2000)
-
-
-def _parse_each(raw: np.ndarray, parse) -> tuple[list, dict[int, ParseError]]:
-    """``parse`` applied to every cell; empty cells (most notes) skip the call."""
-    out: list = [None] * len(raw)
-    errors: dict[int, ParseError] = {}
-    kinds = np.fromiter(map(type, raw), dtype=object, count=len(raw))
-    empty = np.equal(kinds, type(None))
-    strings = np.flatnonzero(np.equal(kinds, str))
-    if len(strings):
-        empty[strings] = raw[strings] == ""
-    for i in np.flatnonzero(~empty).tolist():
-        try:
-            out[i] = parse(raw[i])
-        except ParseError as exc:
-            errors[i] = exc
-    return out, errors
 
 
 def _merged_data_rows(sheet: Sheet) -> dict[int, str]:
@@ -712,9 +796,9 @@ def _duplicates(records: pd.DataFrame, report: Report) -> None:
                     first=first_number,
                 ),
             )
-    months = keyed[~keyed["period"].str.contains("Q")]
-    quarters = keyed[keyed["period"].str.contains("Q")]
-    if len(months) and len(quarters):
+    is_quarter = keyed["period"].str.contains("Q", regex=False).to_numpy(dtype=bool)
+    if is_quarter.any() and not is_quarter.all():  # both months and quarters
+        months, quarters = keyed[~is_quarter], keyed[is_quarter]
         months = months.assign(
             quarter=months["period"].str[:4]
             + "-Q"
