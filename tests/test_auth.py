@@ -398,18 +398,19 @@ def test_signing_in_does_not_empty_the_caches_of_figures(tmp_path):
 
 def test_sign_ins_at_the_same_moment_do_not_queue_behind_each_others_hashing(db, monkeypatch):
     """The slow password check runs outside the process's one write turn: ten people signing in
-    at once (each check taking 0.3 s here) all get in, though a write waits at most 0.5 s."""
+    at once (each check taking 1 s here) all get in, though a write waits at most 3 s (taking
+    turns through the checks would need 10 s)."""
     import threading
     import time
 
     real_verify = auth.verify_password
 
     def slow_verify(password_hash: str, password: str) -> bool:
-        time.sleep(0.3)
+        time.sleep(1.0)
         return real_verify(password_hash, password)
 
     monkeypatch.setattr(auth, "verify_password", slow_verify)
-    impatient = Database(db.path, retry_seconds=0.5)
+    impatient = Database(db.path, retry_seconds=3)
     outcomes: list[object] = []
 
     def sign_in(name: str) -> None:
