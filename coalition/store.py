@@ -14,6 +14,7 @@ import pandas as pd
 
 from coalition import migrate, reference
 from coalition.db import Database, get_meta, set_meta
+from metrics import rollups
 
 SECTORS = ("e-commerce", "social-media", "search", "other")
 PLATFORM_KINDS = ("marketplace", "second-hand", "social", "messaging", "search", "other")
@@ -404,8 +405,10 @@ def targets(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def data_months(cur: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """The first and last month that current records cover, as 'YYYY-MM', or None."""
+    # the same rows, summed, in the pre-aggregated table when it is up to date
+    source = "rollup_platform" if rollups.fresh(cur) else "facts"
     row = cur.execute(
-        "SELECT strftime(min(start_date), '%Y-%m'), max(end_month) FROM facts"
+        f"SELECT strftime(min(start_date), '%Y-%m'), max(end_month) FROM {source}"
     ).fetchone()
     return (row[0], row[1]) if row and row[0] else None
 

@@ -106,6 +106,13 @@ def test_fixture_databases_give_the_same_figures(build_db):
                 Filters(species_groups=("elephants",), countries=("CHN", "USA")),
             ):
                 assert_same(every_figure(cur, flt), on_facts(cur, flt))
+            # the filter bar's period range
+            months = store.data_months(cur)
+            assert months is not None
+            cur.begin()
+            cur.execute("DELETE FROM meta WHERE key = ?", [rollups.STAMP_KEY])
+            assert store.data_months(cur) == months
+            cur.rollback()
 
 
 def test_blank_counts_are_kept_apart(build_db):
