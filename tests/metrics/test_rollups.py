@@ -233,6 +233,17 @@ def _activity(build_db) -> Database:
     return build_db(fixtures.ACTIVITY_PARTNERS, fixtures.ACTIVITY_SUBMISSIONS)
 
 
+def add_social_quarter(cur: duckdb.DuckDBPyConnection) -> None:
+    """SocialNet's 2020-Q1, accepted: 10 more actions (5 removed + 5 blocked)."""
+    store.add_submission(
+        cur,
+        partner="socialco",
+        records=fixtures.records_frame([("SocialNet", "2020-Q1", "elephants", "KEN", 5, 5, 1, 10)]),
+        uploaded_by="test",
+        status="accepted",
+    )
+
+
 def _stored_fingerprints(db: Database) -> dict[int, int]:
     with db.read() as cur:
         return dict(cur.execute("SELECT platform_id, fingerprint FROM rollup_state").fetchall())
@@ -247,15 +258,7 @@ def test_a_write_updates_only_the_platforms_it_touched(build_db, monkeypatch):
         rollup, "refresh", lambda cur, ids=None: (refreshed.append(ids), real(cur, ids))[1]
     )
     with db.write() as cur:
-        store.add_submission(
-            cur,
-            partner="socialco",
-            records=fixtures.records_frame(
-                [("SocialNet", "2020-Q1", "elephants", "KEN", 5, 5, 1, 10)]
-            ),
-            uploaded_by="test",
-            status="accepted",
-        )
+        add_social_quarter(cur)
         social = cur.execute("SELECT id FROM platforms WHERE name = 'SocialNet'").fetchone()[0]
     assert refreshed == [[social]]
     after = _stored_fingerprints(db)
@@ -301,15 +304,7 @@ def test_stale_rollups_are_not_read(build_db, monkeypatch):
 
     monkeypatch.setattr(rollup, "update", broken)
     with db.write() as cur:
-        store.add_submission(
-            cur,
-            partner="socialco",
-            records=fixtures.records_frame(
-                [("SocialNet", "2020-Q1", "elephants", "KEN", 5, 5, 1, 10)]
-            ),
-            uploaded_by="test",
-            status="accepted",
-        )
+        add_social_quarter(cur)
     with db.read() as cur:
         assert not rollups.fresh(cur)
         assert metrics.actions(cur, Filters(), grain=None)["actions"].iloc[0] == before + 10
