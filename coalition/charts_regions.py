@@ -31,6 +31,7 @@ from coalition.i18n import (
     t,
 )
 from coalition.reference import GLOBAL
+from metrics.access import OTHER
 
 TOPOJSON = Path(__file__).resolve().parent.parent / "static" / "topojson" / "world_110m.json"
 # Relative to the page's address: every page of the app is one level below the app's root (also
@@ -155,6 +156,28 @@ def breakdown_table(
         ["_global", "actions", "group"], ascending=[True, False, True]
     )
     return order[columns].reset_index(drop=True)
+
+
+def countries_within(
+    by_country: pd.DataFrame, countries: pd.DataFrame, region: str
+) -> pd.DataFrame | None:
+    """The rows of a country table (:func:`breakdown_table` at country level, for some
+    filters) whose country lies in ``region`` (a region or a subregion, as in the ``regions``
+    column of ``countries``), with ``actions_share`` taken of the actions in the region: the
+    table that the same filters narrowed to ``region`` give, without asking the database again.
+
+    Each country's figures depend on that country's records only, so narrowing the filters to
+    a region changes none of them — except the row of countries merged to protect partners
+    (``Others (merged)``), whose figures mix countries of several regions. For a table with
+    that row, this returns None: ask the database with the narrowed filters instead.
+    """
+    if (by_country["iso3"] == OTHER).any():
+        return None
+    inside = countries.loc[(countries["region"] == region) | (countries["subregion"] == region)]
+    table = by_country[by_country["iso3"].isin(set(inside["iso3"]))].copy()
+    total = table["actions"].sum()
+    table["actions_share"] = table["actions"] / total if total else np.nan
+    return table.reset_index(drop=True)
 
 
 def display_table(

@@ -488,5 +488,8 @@ def submission_of_file(cur: duckdb.DuckDBPyConnection, partner: str, sha256: str
 
 
 def countries(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """ISO alpha-3 codes with their English and Chinese names."""
-    return cur.execute("SELECT iso3, name_en, name_zh FROM countries ORDER BY iso3").df()
+    """ISO alpha-3 codes with their English and Chinese names and their UN M49 region and
+    subregion."""
+    return cur.execute(
+        "SELECT iso3, name_en, name_zh, region, subregion FROM countries ORDER BY iso3"
+    ).df()

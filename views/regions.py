@@ -155,7 +155,9 @@ components.chart(
 )
 table(subregions, "subregions")
 st.markdown(t("**Countries and territories in {region}**", region=name))
-in_region = breakdown("country", inside, with_progress=False)
+in_region = regions_charts.countries_within(by_country, countries, region)
+if in_region is None:  # merged countries: their figures in the region need the database
+    in_region = breakdown("country", inside, with_progress=False)
 table(in_region, "countries")
 download(in_region, f"countries_{region}")
 st.caption(t("Shares are of the actions in {region}.", region=name))

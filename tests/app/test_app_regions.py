@@ -334,3 +334,42 @@ def test_country_names_follow_the_language(app, sample):
     assert not at.exception
     assert set(page_tables(at)[0].iloc[:, 0]) >= {"美国", "越南"}
     assert any(text.startswith("<b>越南</b> (VNM)") for text in map_trace(at).hovertext)
+
+
+@pytest.mark.parametrize(
+    "viewer",
+    [metrics.SECRETARIAT, metrics.OBSERVER, metrics.Viewer("partner", "marketco")],
+    ids=["secretariat", "observer", "partner"],
+)
+def test_countries_of_a_region_from_the_world_table_equal_the_narrowed_query(sample, viewer):
+    """The drill-down's country table is cut from the map's table when no country is merged;
+    it must be the very table that asking the database with the region filter gives."""
+    from coalition import charts_regions as cr
+    from coalition import store
+
+    filters = metrics.Filters(viewer=viewer)
+
+    def table(flt: metrics.Filters) -> pd.DataFrame:
+        with sample.read() as cur:
+            return cr.breakdown_table(
+                "country",
+                metrics.actions(cur, flt, by="country", grain=None),
+                metrics.detection_rate(cur, flt, by="country", grain=None),
+                countries=store.countries(cur),
+            )
+
+    with sample.read() as cur:
+        countries = store.countries(cur)
+    world = table(filters)
+    cut = 0
+    for region in ("Asia", "Americas", "South-eastern Asia", "Europe"):
+        derived = cr.countries_within(world, countries, region)
+        if derived is None:
+            assert (world["iso3"] == "Others (merged)").any()
+            continue
+        cut += 1
+        narrowed = table(metrics.Filters(viewer=viewer, regions=(region,)))
+        pd.testing.assert_frame_equal(derived, narrowed, check_dtype=False)
+    merged = (world["iso3"] == "Others (merged)").any()
+    assert cut == (0 if merged else 4)
+    assert merged == (viewer != metrics.SECRETARIAT)  # both paths are exercised
