@@ -5,6 +5,11 @@ out as text), a Plotly figure from the chart builders the pages use, and a footn
 what the figure counts, for which period, from how many partners, and what it leaves out. The
 Presentation page draws these slides, :mod:`coalition.deck` writes them into a PowerPoint deck.
 
+What every slide needs (the coalition headline, the as-of date, how many partners reported) is
+read once, as a :class:`Context`; each slide is then built from it on its own
+(:func:`slide`), so that a page showing one slide reads only that slide's figures.
+:func:`build` makes them all.
+
 Every number is read under the observer view (``metrics.OBSERVER``): aggregates only, partners
 that have not consented to be named are never named, a group built from too few of them is
 merged into "Other", and a figure that still breaks the rule is withheld — drawn as missing and
@@ -15,7 +20,7 @@ named in the footnote. Pure: no Streamlit here; the language is the caller's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -29,6 +34,7 @@ from coalition import charts_species as cs
 from coalition.i18n import N_, format_count, format_date, format_percent, species_name, t
 from metrics import OBSERVER, Filters, Target, access
 from metrics.filters import month_bounds, quarter_of, quarter_range
+from metrics.reduction import in_range
 
 SLIDE_KEYS = ("headline", "trend", "sectors", "platform_kinds", "species", "map", "coverage")
 
@@ -84,7 +90,14 @@ class Presentation:
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
+    """What every slide needs, read once per period: the observer filters and the target, the
+    as-of date and quarters, how many partners reported, whether the data are the synthetic
+    demo, and the coalition headline — its row of ``metrics.progress`` (``head``; blanked when
+    ``head_withheld``) and its whole-history reduction series (``series``), from which the
+    headline and the trend slides are drawn."""
+
+    period_to: str | None
     filters: Filters
     target: Target
     as_of: dt.date | None
@@ -92,6 +105,9 @@ class _Context:
     last_quarter: str | None
     partners: int
     synthetic: bool
+    head: pd.Series
+    head_withheld: bool
+    series: pd.DataFrame
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -159,7 +175,7 @@ def slide_style(fig: go.Figure, height: int = CHART_HEIGHT + 80) -> go.Figure:
 # --- Footnotes -------------------------------------------------------------------------------
 
 
-def _as_of_text(ctx: _Context) -> str:
+def _as_of_text(ctx: Context) -> str:
     if ctx.as_of is None:
         return t("No data up to the chosen period.")
     return t(
@@ -171,7 +187,7 @@ def _as_of_text(ctx: _Context) -> str:
     )
 
 
-def footnote(ctx: _Context, counts: str, withheld: list[str] = (), extra: str = "") -> str:
+def footnote(ctx: Context, counts: str, withheld: list[str] = (), extra: str = "") -> str:
     """What a figure counts, for which period, from how many partners, and what it leaves
     out: data not yet accepted, figures withheld, partners not named."""
     parts = [counts, extra, _as_of_text(ctx)]
@@ -282,7 +298,8 @@ def headline_figure(head: pd.Series, target: Target) -> go.Figure:
 # --- The slides ------------------------------------------------------------------------------
 
 
-def _headline(cur, ctx: _Context, head: pd.Series, head_withheld: bool) -> Slide:
+def _headline(cur, ctx: Context) -> Slide:
+    head = ctx.head
     reduction = _number(head.get("reduction"))
     status = head.get("status") or "insufficient_data"
     if reduction is None:
@@ -300,7 +317,7 @@ def _headline(cur, ctx: _Context, head: pd.Series, head_withheld: bool) -> Slide
             progress=format_percent(_number(head.get("progress")), 0),
             target=format_percent(ctx.target.reduction, 0),
         )
-    withheld = [t("the coalition headline")] if head_withheld else []
+    withheld = [t("the coalition headline")] if ctx.head_withheld else []
     return Slide(
         key="headline",
         title=t("Progress to the target: {status}", status=theme.status_label(status)),
@@ -324,9 +341,11 @@ def _headline(cur, ctx: _Context, head: pd.Series, head_withheld: bool) -> Slide
     )
 
 
-def _trend(cur, ctx: _Context, head: pd.Series) -> Slide:
-    series = metrics.reduction_series(cur, ctx.filters)
-    path = metrics.projection(cur, ctx.filters, target=ctx.target)
+def _trend(cur, ctx: Context) -> Slide:
+    head = ctx.head
+    # the headline's series: the reduction is not read again
+    series = in_range(ctx.series, ctx.filters)
+    path = metrics.projection(cur, ctx.filters, target=ctx.target, series=ctx.series)
     series = series[series["group"] == metrics.filters.ALL]
     path = path[path["group"] == metrics.filters.ALL]
     withheld = withheld_mask(series)
@@ -373,7 +392,7 @@ def _trend(cur, ctx: _Context, head: pd.Series) -> Slide:
 
 
 def _ranking(
-    ctx: _Context,
+    ctx: Context,
     progress: pd.DataFrame,
     labels: Mapping[str, str],
     *,
@@ -431,7 +450,7 @@ REDUCTION_COUNTS = N_(
 )
 
 
-def _sectors(cur, ctx: _Context) -> Slide:
+def _sectors(cur, ctx: Context) -> Slide:
     progress = metrics.progress(cur, ctx.filters, by="sector", target=ctx.target)
     return _ranking(
         ctx,
@@ -465,7 +484,7 @@ def progress_by_kind(cur, filters: Filters, target: Target) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _platform_kinds(cur, ctx: _Context) -> Slide:
+def _platform_kinds(cur, ctx: Context) -> Slide:
     progress = progress_by_kind(cur, ctx.filters, ctx.target)
     return _ranking(
         ctx,
@@ -480,7 +499,7 @@ def _platform_kinds(cur, ctx: _Context) -> Slide:
     )
 
 
-def _species(cur, ctx: _Context) -> Slide:
+def _species(cur, ctx: Context) -> Slide:
     progress = metrics.progress(cur, ctx.filters, by="species_group", target=ctx.target)
     groups = store.species_groups(cur)
     named = groups.assign(name=[species_name(row) for row in groups.to_dict("records")])
@@ -502,7 +521,7 @@ def _species(cur, ctx: _Context) -> Slide:
     )
 
 
-def _world_map(cur, ctx: _Context) -> Slide:
+def _world_map(cur, ctx: Context) -> Slide:
     actions = metrics.actions(cur, ctx.filters, by="country", grain=None)
     detection = metrics.detection_rate(cur, ctx.filters, by="country", grain=None)
     countries = store.countries(cur)
@@ -546,7 +565,7 @@ def _world_map(cur, ctx: _Context) -> Slide:
     )
 
 
-def _coverage(cur, ctx: _Context) -> Slide:
+def _coverage(cur, ctx: Context) -> Slide:
     coverage = metrics.reporting_coverage(cur, ctx.filters)
     figure = slide_style(charts.coverage_figure(coverage))
     withheld = list(coverage.loc[withheld_mask(coverage), "period"].astype(str))
@@ -589,50 +608,78 @@ def _coverage(cur, ctx: _Context) -> Slide:
     )
 
 
+SLIDES: dict[str, Callable[[duckdb.DuckDBPyConnection, Context], Slide]] = {
+    "headline": _headline,
+    "trend": _trend,
+    "sectors": _sectors,
+    "platform_kinds": _platform_kinds,
+    "species": _species,
+    "map": _world_map,
+    "coverage": _coverage,
+}
+
+
+def context(
+    cur: duckdb.DuckDBPyConnection,
+    period_to: str | None = None,
+    *,
+    target: Target | None = None,
+) -> Context:
+    """What every slide as of the end of ``period_to`` ('2020-Q4' or '2020-12'; None: the
+    latest data) needs, in the observer view; ``target``: the default target unless given."""
+    filters = observer_filters(period_to)
+    target = target or metrics.default_target(cur)
+    # read once, shared by the headline (progress) and the trend slide
+    series = metrics.reduction_series(cur, filters, whole_history=True)
+    totals = metrics.actions(cur, filters, grain=None)
+    head_frame = metrics.progress(cur, filters, target=target, series=series, totals=totals)
+    head = head_frame.iloc[0]
+    choices = period_choices(cur)
+    as_of = head.get("as_of")
+    if as_of is None or pd.isna(as_of):
+        as_of = filters.to_date or (month_bounds(choices[-1])[1] if choices else None)
+    partners = int(totals["partners_reporting"].fillna(0).max()) if not totals.empty else 0
+    return Context(
+        period_to=period_to,
+        filters=filters,
+        target=target,
+        as_of=as_of,
+        first_quarter=choices[0] if choices else None,
+        last_quarter=quarter_of(as_of) if as_of else None,
+        partners=partners,
+        synthetic=store.is_synthetic(cur),
+        head=head,
+        head_withheld=bool(withheld_mask(head_frame).iloc[0]),
+        series=series,
+    )
+
+
+def slide(cur: duckdb.DuckDBPyConnection, ctx: Context, key: str) -> Slide:
+    """The slide ``key`` (one of :data:`SLIDE_KEYS`) of the presentation ``ctx`` describes;
+    reads only the figures that slide shows. Raises ValueError for an unknown key."""
+    builder = SLIDES.get(key)
+    if builder is None:
+        raise ValueError(f"Unknown slide {key!r}: use one of {', '.join(SLIDE_KEYS)}.")
+    return builder(cur, ctx)
+
+
 def build(
     cur: duckdb.DuckDBPyConnection,
     period_to: str | None = None,
     *,
     target: Target | None = None,
 ) -> Presentation:
-    """The slides as of the end of ``period_to`` ('2020-Q4' or '2020-12'; None: the latest
+    """Every slide as of the end of ``period_to`` ('2020-Q4' or '2020-12'; None: the latest
     data), every figure in the observer view."""
-    filters = observer_filters(period_to)
-    target = target or metrics.default_target(cur)
-    head_frame = metrics.progress(cur, filters, target=target)
-    head = head_frame.iloc[0]
-    totals = metrics.actions(cur, filters, grain=None)
-    choices = period_choices(cur)
-    as_of = head.get("as_of")
-    if as_of is None or pd.isna(as_of):
-        as_of = filters.to_date or (month_bounds(choices[-1])[1] if choices else None)
-    last = quarter_of(as_of) if as_of else None
-    partners = int(totals["partners_reporting"].fillna(0).max()) if not totals.empty else 0
-    ctx = _Context(
-        filters=filters,
-        target=target,
-        as_of=as_of,
-        first_quarter=choices[0] if choices else None,
-        last_quarter=last,
-        partners=partners,
-        synthetic=store.is_synthetic(cur),
-    )
-    slides = [
-        _headline(cur, ctx, head, bool(withheld_mask(head_frame).iloc[0])),
-        _trend(cur, ctx, head),
-        _sectors(cur, ctx),
-        _platform_kinds(cur, ctx),
-        _species(cur, ctx),
-        _world_map(cur, ctx),
-        _coverage(cur, ctx),
-    ]
+    ctx = context(cur, period_to, target=target)
+    head = ctx.head
     return Presentation(
         period_to=period_to,
-        as_of=as_of,
+        as_of=ctx.as_of,
         current_period=head.get("current_period"),
         reduction=_number(head.get("reduction")),
         status=head.get("status") or "insufficient_data",
-        target=target,
+        target=ctx.target,
         synthetic=ctx.synthetic,
-        slides=slides,
+        slides=[slide(cur, ctx, key) for key in SLIDE_KEYS],
     )

@@ -7,11 +7,14 @@ needs Chromium (kaleido 1.x), so those tests carry the ``browser`` marker.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageStat
@@ -71,6 +74,58 @@ def test_the_slides_in_order_with_message_number_and_footnote(slides):
         assert "partners reported" in slide.footnote  # from how many partners
         assert "not yet accepted" in slide.footnote  # what it leaves out
         assert "Synthetic demo data" in slide.footnote
+
+
+def chart_values(value):
+    """A figure's JSON with its typed arrays decoded and its numbers to 9 significant digits
+    (NaN as None): the database's sums can differ in the last bit from one run to the next."""
+    if isinstance(value, dict):
+        if "bdata" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            return chart_values(array.tolist())
+        return {k: chart_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [chart_values(v) for v in value]
+    if isinstance(value, float):
+        return None if math.isnan(value) else float(f"{value:.9g}")
+    return value
+
+
+def test_a_slide_built_alone_is_the_slide_of_the_whole_presentation(demo_db, slides):
+    assert tuple(present.SLIDES) == present.SLIDE_KEYS
+    with demo_db.read() as cur:
+        ctx = present.context(cur, "2020-Q4")
+        for expected in slides.slides:
+            alone = present.slide(cur, ctx, expected.key)
+            assert chart_values(json.loads(alone.figure.to_json())) == chart_values(
+                json.loads(expected.figure.to_json())
+            ), expected.key
+            assert (alone.title, alone.message, alone.number, alone.footnote, alone.alt) == (
+                expected.title, expected.message, expected.number, expected.footnote,
+                expected.alt,
+            )  # fmt: skip
+        with pytest.raises(ValueError, match="Unknown slide 'nope'"):
+            present.slide(cur, ctx, "nope")
+
+
+class NoDatabase:
+    """A cursor that fails the test when anything reads through it."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"the slide read the database ({name})")
+
+
+def test_the_headline_and_trend_slides_need_nothing_beyond_the_context(demo_db, slides):
+    with demo_db.read() as cur:
+        ctx = present.context(cur, "2020-Q4")
+    headline = present.slide(NoDatabase(), ctx, "headline")
+    trend = present.slide(NoDatabase(), ctx, "trend")
+    assert headline.message == slides.slides[0].message
+    assert chart_values(json.loads(trend.figure.to_json())) == chart_values(
+        json.loads(slides.slides[1].figure.to_json())
+    )
+    with pytest.raises(AssertionError, match="read the database"):
+        present.slide(NoDatabase(), ctx, "sectors")
 
 
 def test_the_headline_number_is_the_observers_progress(demo_db, slides):

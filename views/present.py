@@ -3,7 +3,8 @@
 Always the observer view (aggregates only, partners named only with their consent), whoever is
 signed in: this page is for meetings and the press. The slide number is in the page address
 (``?slide=3``), so a link opens the same slide; the period chooser sets the "as of" date of
-every figure. The deck, the one-page summary and each chart are drawn on request.
+every figure. Only the slide shown is computed; the deck, the one-page summary and each
+chart are drawn on request.
 """
 
 import streamlit as st
@@ -27,10 +28,10 @@ with st.sidebar:
         help=t("Every figure on the slides is as of the end of this quarter."),
     )
 period_to = None if period == choices[-1] else period  # the latest data: a clean address
-deck = ui.presentation(src, period_to, get_language())
-total = len(deck.slides)
+total = len(ui.SLIDE_KEYS)
 number = ui.current_slide(total)
-slide = deck.slides[number - 1]
+# only the slide on the screen is built; the exports build theirs when asked
+slide = ui.slide(src, period_to, get_language(), ui.SLIDE_KEYS[number - 1])
 
 ui.navigation(number, total, key="top")
 ui.draw_slide(slide)

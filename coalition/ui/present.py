@@ -1,9 +1,12 @@
 """Drawing helpers of the Presentation page: the cached slides, the slide number in the page
 address (``?slide=3``), one slide in projector type, and the export buttons.
 
-The slides come from :func:`coalition.present.build`, which always reads in the observer view:
-what a projector shows is what the public may see, whoever is signed in. Exports are drawn
-when their button is pressed (Streamlit's deferred downloads), since each one starts Chromium.
+The slides come from :mod:`coalition.present`, which always reads in the observer view: what a
+projector shows is what the public may see, whoever is signed in. Only the slide on the screen
+is built (:func:`slide`), each one once per database version, period and language, then shared
+by every run and session: moving to the next slide reads that slide's figures and no other.
+Exports are drawn when their button is pressed (Streamlit's deferred downloads), since each one
+starts Chromium; the deck and the summary build every slide they need then, not before.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from coalition.i18n import get_language, t
 from coalition.ui import data
 
 SLIDE_PARAM = "slide"
+SLIDE_KEYS = present.SLIDE_KEYS
+# Built slides kept (every session shares them): a few periods × languages of every slide.
+SLIDE_ENTRIES = 20 * len(SLIDE_KEYS)
 MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "pdf": "application/pdf",
@@ -36,12 +42,23 @@ def period_choices(src: data.Source) -> list[str]:
         return present.period_choices(cur)
 
 
-@st.cache_data(show_spinner=t("Preparing the slides…"), max_entries=20)
-def presentation(src: data.Source, period_to: str | None, language: str) -> present.Presentation:
-    """The slides as of the end of ``period_to``; ``language`` keys the cache, since the texts
-    are written in the language of the run that builds them."""
+@st.cache_data(show_spinner=False, max_entries=data.MAX_ENTRIES)
+def context(src: data.Source, period_to: str | None) -> present.Context:
+    """What every slide as of the end of ``period_to`` needs (the coalition headline, the
+    as-of date, how many partners reported): read once for all the slides of that period."""
     with src.db.read() as cur:
-        return present.build(cur, period_to)
+        return present.context(cur, period_to)
+
+
+@st.cache_resource(show_spinner=t("Preparing the slides…"), max_entries=SLIDE_ENTRIES)
+def slide(src: data.Source, period_to: str | None, language: str, key: str) -> present.Slide:
+    """The slide ``key`` as of the end of ``period_to``, built on its first showing and then
+    shared by every run and session, like the pages' figures (see
+    :func:`coalition.ui.components.figure_for`): do not change it. ``language`` keys the
+    cache, since the texts are written in the language of the run that builds them."""
+    ctx = context(src, period_to)
+    with src.db.read() as cur:
+        return present.slide(cur, ctx, key)
 
 
 def current_slide(total: int) -> int:
