@@ -1,16 +1,19 @@
 """Open the Overview in N browser sessions at once and time each until its charts are drawn.
 
     .venv/bin/python benchmarks/bench_browsers.py [--records 2000000] [--sessions 10]
-        [--out /tmp/coalition-bench] [--rounds 2]
+        [--out /tmp/coalition-bench] [--rounds 2] [--tabs]
 
 Starts ``streamlit run app.py`` on ``OUT/records-N.duckdb`` (see ``generate.py``) on the
 loopback interface, after giving the benchmark's secretariat account a fresh random password.
 Then N browser contexts of one Chromium (N Streamlit sessions) open the app at the same moment,
 sign in through the form when the app asks, and wait until the Overview's three Plotly charts
-are drawn; each is timed from ``goto`` (and from pressing "Sign in"). Round 1 starts with
-Streamlit's caches empty (the first session to ask computes, the others wait or compute the
-same); later rounds find them warm. Prints the max and
-median of each round; the target is every session within 5 s.
+are drawn; each is timed from ``goto`` (and from pressing "Sign in"). With ``--tabs`` the
+sessions are tabs of one context instead, sharing its caches of Streamlit's scripts. The CPU
+time that the server and the browser used in each round is printed beside it: on a machine
+whose cores the browsers share with the server, their sum over the cores bounds the time.
+Round 1 starts with Streamlit's caches empty (the first session to ask computes, the others
+wait or compute the same); later rounds find them warm. Prints the max and median of each
+round; the target is every session within 5 s.
 
 Only localhost is reachable from the pages: Chromium's host resolver maps every other name to
 nothing.
@@ -104,10 +107,30 @@ def ensure_account(db: Path) -> str:
     return password
 
 
-async def one_session(browser, url: str, password: str, start) -> dict:
-    """One browser context (its own Streamlit session) opening the app, signing in if asked,
-    until the Overview's charts are drawn."""
-    context = await browser.new_context(viewport={"width": 1400, "height": 2200})
+def cpu_seconds(pid: int | None = None, name: str | None = None) -> float:
+    """CPU time (user + system) used so far by process ``pid``, or by every process whose
+    command is ``name``, from /proc (Linux)."""
+    total = 0.0
+    for entry in [str(pid)] if pid else [e for e in os.listdir("/proc") if e.isdigit()]:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        if name and fields[fields.find("(") + 1 : fields.rfind(")")] != name:
+            continue
+        rest = fields[fields.rfind(")") + 2 :].split()
+        total += (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+VIEWPORT = {"width": 1400, "height": 2200}
+
+
+async def one_session(context, url: str, password: str, start) -> dict:
+    """One tab of ``context`` (its own Streamlit session: sessions belong to the page's
+    connection, not to cookies) opening the app, signing in if asked, until the Overview's
+    charts are drawn."""
     try:
         page = await context.new_page()
         await start.wait()
@@ -129,24 +152,32 @@ async def one_session(browser, url: str, password: str, start) -> dict:
         return {"total": done - started, "after_sign_in": done - signed_in}
     except Exception as exc:  # a session that fails is reported, not fatal
         return {"error": repr(exc)[:300]}
-    finally:
-        await context.close()
 
 
-async def run_round(url: str, sessions: int, password: str) -> list[dict]:
+async def run_round(
+    url: str, sessions: int, password: str, tabs: bool = False
+) -> tuple[list[dict], float]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
+        chromium_before = cpu_seconds(name="chromium")
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             start = asyncio.Event()
+            # one context per session (nothing shared but the browser process), or with
+            # ``tabs`` one for all (their HTTP and compiled-script caches shared)
+            contexts = [
+                await browser.new_context(viewport=VIEWPORT) for _ in range(1 if tabs else sessions)
+            ]
             tasks = [
-                asyncio.create_task(one_session(browser, url, password, start))
-                for _ in range(sessions)
+                asyncio.create_task(one_session(contexts[i % len(contexts)], url, password, start))
+                for i in range(sessions)
             ]
             await asyncio.sleep(1.0)  # every context open and waiting
             start.set()
-            return await asyncio.gather(*tasks)
+            found = await asyncio.gather(*tasks)
+            # every process of this browser is still alive: the contexts close with it
+            return found, cpu_seconds(name="chromium") - chromium_before
         finally:
             await browser.close()
 
@@ -163,6 +194,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--tabs",
+        action="store_true",
+        help="the sessions as tabs of one browser context (shared caches) instead of one "
+        "context each",
+    )
     args = parser.parse_args()
     db = db_path(args.out, args.records)
     password = ensure_account(db)
@@ -171,14 +208,19 @@ def main() -> None:
     try:
         for n in range(1, args.rounds + 1):
             load = os.getloadavg()[0]
-            found = asyncio.run(run_round(url, args.sessions, password))
+            server_before = cpu_seconds(process.pid)
+            started = time.perf_counter()
+            found, browser = asyncio.run(run_round(url, args.sessions, password, args.tabs))
+            wall = time.perf_counter() - started
+            server = cpu_seconds(process.pid) - server_before
             total = [r["total"] for r in found if "total" in r]
             after = [r["after_sign_in"] for r in found if "total" in r]
             print(
                 f"round {n} ({'cold' if n == 1 else 'warm'} caches), {args.records:,} records, "
                 f"{args.sessions} sessions [load {load:.1f}]: open to charts {_summary(total)}; "
                 f"sign-in to charts {_summary(after)}; within 5 s: "
-                f"{sum(t <= 5 for t in total)}/{len(found)}",
+                f"{sum(t <= 5 for t in total)}/{len(found)}; CPU: server {server:.1f} s, "
+                f"browsers {browser:.1f} s in {wall:.1f} s on {os.cpu_count()} cores",
                 flush=True,
             )
             for r in found:
