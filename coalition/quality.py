@@ -24,6 +24,11 @@ Kinds, and the rules (thresholds are module constants):
   figures from the platform.
 * ``late`` — a partner's figures for a quarter first arrived after the due date (the coverage
   indicator's rule: the quarter's end plus ``submission_due_days``).
+
+The flags come from the pre-aggregated tables (:mod:`coalition.rollup`) while these describe the
+data as it is now, and from the records otherwise: the same flags either way, the first much
+faster on a large database. The tables keep sums, not submissions, so the submission each flag
+names is then read from the records of the flagged platforms and periods alone.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import pandas as pd
 
 from coalition.review import due_days
 from coalition.validation import JUMP_FACTOR, JUMP_MINIMUM
+from metrics import rollups
 
 EFFORT_FACTOR = 3
 SHARE_POINTS = 0.20  # a move of more than 20 percentage points
@@ -258,15 +264,373 @@ SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
 """
 
 
+# The same flags from the pre-aggregated tables (coalition/rollup.py), read while they
+# describe the data as it is now. The rules are those of FLAGS, on the same figures: rows of a
+# rollup table whose status is accepted and not replaced by a pending submission, or
+# submitted. The rollups keep sums, not submissions: the submission each flag names comes from
+# a narrow read of the records of the flagged platforms and periods only (``wanted``).
+#
+# ``totals``: the figures by platform and period, from rollup_platform; sums of sums are the
+# same sums, so every rule about a platform's totals reads these few thousand rows.
+# ``figures``: one row per key (platform × period × species group × country), from
+# rollup_cells, for the rules key by key (jump, detection_without_effort). A rollup row also
+# keeps a status, a pending flag and which counts are blank, so a key can be split across rows
+# (two taxa of one species group, one with the search effort and one without); that is only
+# possible where a platform and period has more than one such kind of row — more than one
+# rollup_platform row (``groups``) — and there the rows are summed key by key.
+FLAGS_FROM_ROLLUPS = """
+WITH
+totals AS MATERIALIZED (
+    SELECT platform_id, any_value(partner) AS partner, period, any_value(quarter) AS quarter,
+           count(*) AS groups,
+           sum(listings_removed) AS listings_removed,
+           sum(listings_blocked) AS listings_blocked,
+           sum(search_effort) AS search_effort
+    FROM rollup_platform
+    WHERE (status = 'accepted' AND replaced_by_pending IS NULL) OR status = 'submitted'
+    GROUP BY platform_id, period
+),
+-- a number for each key (platform, species group, country, month or quarter), so that the join
+-- of two million keys to their predecessors carries numbers only: with the text columns it
+-- took half as much time again, and memory near the database's limit
+species_codes AS (
+    SELECT species_group, row_number() OVER (ORDER BY species_group) AS code
+    FROM (SELECT DISTINCT species_group FROM rollup_species)
+),
+country_codes AS (
+    SELECT country, row_number() OVER (ORDER BY country) AS code
+    FROM (SELECT DISTINCT country FROM rollup_country WHERE country IS NOT NULL)
+),
+code_sizes AS (
+    SELECT (SELECT count(*) + 1 FROM species_codes) AS species,
+           (SELECT count(*) + 1 FROM country_codes) AS countries
+),
+cells AS NOT MATERIALIZED (
+    SELECT r.platform_id, r.partner, r.period, r.period_kind, r.start_date, r.end_date,
+           r.species_group, r.country,
+           ((r.platform_id * z.species + s.code) * z.countries + coalesce(c.code, 0)) * 2
+               + CAST(r.period_kind = 'quarter' AS INTEGER) AS key_code,
+           r.listings_removed, r.listings_blocked, r.accounts_actioned, r.reports_received,
+           r.listings_detected, r.search_effort
+    FROM rollup_cells AS r
+    CROSS JOIN code_sizes AS z
+    JOIN species_codes AS s ON s.species_group = r.species_group
+    LEFT JOIN country_codes AS c ON c.country = r.country
+    WHERE (r.status = 'accepted' AND r.replaced_by_pending IS NULL) OR r.status = 'submitted'
+),
+split AS (
+    SELECT platform_id, period FROM totals WHERE groups > 1
+),
+figures AS NOT MATERIALIZED (
+    -- read again by each use: a scan costs less than keeping two million rows
+    SELECT c.*
+    FROM cells AS c
+    ANTI JOIN split AS s ON s.platform_id = c.platform_id AND s.period = c.period
+    UNION ALL
+    SELECT c.platform_id, any_value(c.partner), c.period, any_value(c.period_kind),
+           any_value(c.start_date), any_value(c.end_date), c.species_group, c.country,
+           any_value(c.key_code), sum(c.listings_removed), sum(c.listings_blocked),
+           sum(c.accounts_actioned), sum(c.reports_received), sum(c.listings_detected),
+           sum(c.search_effort)
+    FROM cells AS c
+    SEMI JOIN split AS s ON s.platform_id = c.platform_id AND s.period = c.period
+    GROUP BY c.platform_id, c.period, c.species_group, c.country
+),
+due AS (
+    SELECT period AS quarter, end_date + CAST($due_days AS INTEGER) AS due_date
+    FROM periods
+    WHERE kind = 'quarter'
+),
+
+-- jump: the pairs of a key and the same key in the previous period where some count jumped
+-- (the costly part: every key is joined to its predecessor), named, then count by count
+jump_pairs AS MATERIALIZED (
+    SELECT n.key_code, n.start_date,
+           [n.listings_removed, n.listings_blocked, n.accounts_actioned, n.reports_received,
+            n.listings_detected, n.search_effort] AS now,
+           [o.listings_removed, o.listings_blocked, o.accounts_actioned, o.reports_received,
+            o.listings_detected, o.search_effort] AS before
+    FROM figures AS n
+    JOIN figures AS o ON o.key_code = n.key_code AND o.end_date + 1 = n.start_date
+    WHERE (greatest(n.listings_removed, o.listings_removed) >= $jump_minimum
+           AND (n.listings_removed > $jump_factor * o.listings_removed
+                OR n.listings_removed * $jump_factor < o.listings_removed))
+       OR (greatest(n.listings_blocked, o.listings_blocked) >= $jump_minimum
+           AND (n.listings_blocked > $jump_factor * o.listings_blocked
+                OR n.listings_blocked * $jump_factor < o.listings_blocked))
+       OR (greatest(n.accounts_actioned, o.accounts_actioned) >= $jump_minimum
+           AND (n.accounts_actioned > $jump_factor * o.accounts_actioned
+                OR n.accounts_actioned * $jump_factor < o.accounts_actioned))
+       OR (greatest(n.reports_received, o.reports_received) >= $jump_minimum
+           AND (n.reports_received > $jump_factor * o.reports_received
+                OR n.reports_received * $jump_factor < o.reports_received))
+       OR (greatest(n.listings_detected, o.listings_detected) >= $jump_minimum
+           AND (n.listings_detected > $jump_factor * o.listings_detected
+                OR n.listings_detected * $jump_factor < o.listings_detected))
+       OR (greatest(n.search_effort, o.search_effort) >= $jump_minimum
+           AND (n.search_effort > $jump_factor * o.search_effort
+                OR n.search_effort * $jump_factor < o.search_effort))
+),
+jump_keys AS (
+    -- the few pairs found, named again: the key's parts back from its number
+    SELECT pl.partner, p.platform_id, n.period, q.period AS previous, s.species_group,
+           c.country, p.now, p.before
+    FROM (
+        SELECT j.start_date, j.now, j.before,
+               CASE j.key_code % 2 WHEN 1 THEN 'quarter' ELSE 'month' END AS kind,
+               j.key_code // 2 % z.countries AS country_code,
+               j.key_code // 2 // z.countries % z.species AS species_code,
+               j.key_code // 2 // z.countries // z.species AS platform_id
+        FROM jump_pairs AS j
+        CROSS JOIN code_sizes AS z
+    ) AS p
+    JOIN platforms AS pl ON pl.id = p.platform_id
+    JOIN species_codes AS s ON s.code = p.species_code
+    LEFT JOIN country_codes AS c ON c.code = p.country_code
+    JOIN periods AS n ON n.kind = p.kind AND n.start_date = p.start_date
+    JOIN periods AS q ON q.kind = p.kind AND q.end_date + 1 = p.start_date
+),
+jump_measures AS (
+    SELECT k.partner, k.platform_id, k.period, k.previous, k.species_group, k.country,
+           m.measure, k.now[m.i] AS now, k.before[m.i] AS before
+    FROM jump_keys AS k
+    CROSS JOIN (VALUES (1, 'listings_removed'), (2, 'listings_blocked'),
+        (3, 'accounts_actioned'), (4, 'reports_received'), (5, 'listings_detected'),
+        (6, 'search_effort')) AS m(i, measure)
+),
+jump_found AS (
+    SELECT partner, platform_id, period, species_group, country,
+           format('{} is {:,}, against {:,} in {} ({}, {})', measure, now, before,
+                  previous, species_group, coalesce(country, 'global')) AS detail
+    FROM jump_measures
+    WHERE greatest(now, before) >= $jump_minimum
+      AND (now > $jump_factor * before OR now * $jump_factor < before)
+),
+
+-- silent
+reported AS (
+    SELECT platform_id, any_value(partner) AS partner, quarter
+    FROM totals
+    GROUP BY platform_id, quarter
+),
+spans AS (
+    SELECT platform_id, any_value(partner) AS partner,
+           min(quarter) AS first_quarter, max(quarter) AS last_quarter
+    FROM reported
+    GROUP BY platform_id
+),
+horizon AS (
+    SELECT max(r.quarter) AS quarter
+    FROM reported AS r
+    JOIN due AS d ON d.quarter = r.quarter
+    WHERE d.due_date < $today
+),
+silent_found AS MATERIALIZED (
+    SELECT s.partner, s.platform_id, d.quarter AS period,
+           format('No figures for {}, though there are figures before and after it',
+                  d.quarter) AS detail
+    FROM spans AS s
+    JOIN due AS d ON d.quarter > s.first_quarter AND d.quarter < s.last_quarter
+    ANTI JOIN reported AS r ON r.platform_id = s.platform_id AND r.quarter = d.quarter
+    UNION ALL
+    SELECT s.partner, s.platform_id,
+           (SELECT min(quarter) FROM due WHERE quarter > s.last_quarter),
+           format('No figures since {}, while the coalition has figures up to {}',
+                  s.last_quarter, h.quarter)
+    FROM spans AS s
+    CROSS JOIN horizon AS h
+    WHERE s.last_quarter < h.quarter
+),
+
+-- detection_without_effort: key by key, then per platform and period
+no_effort_found AS MATERIALIZED (
+    SELECT partner, platform_id, period,
+           format('{} row(s) report {:,} detected listings without the search effort',
+                  count(*), sum(listings_detected)) AS detail
+    FROM figures
+    WHERE listings_detected IS NOT NULL
+      AND (search_effort IS NULL OR (search_effort = 0 AND listings_detected > 0))
+    GROUP BY partner, platform_id, period
+),
+
+-- effort_change: a platform's total is the sum of its keys' (those that report effort)
+effort AS (
+    SELECT platform_id, partner, period, search_effort AS effort
+    FROM totals
+    WHERE search_effort IS NOT NULL
+),
+effort_found AS MATERIALIZED (
+    SELECT n.partner, n.platform_id, n.period,
+           format('Search effort {:,}, against {:,} in {}: detection rates are not comparable',
+                  n.effort, o.effort, o.period) AS detail
+    FROM effort AS n
+    JOIN periods AS p ON p.period = n.period
+    JOIN periods AS q ON q.kind = p.kind AND q.end_date + 1 = p.start_date
+    JOIN effort AS o ON o.platform_id = n.platform_id AND o.period = q.period
+    WHERE n.effort > 0 AND o.effort > 0
+      AND (n.effort > $effort_factor * o.effort OR n.effort * $effort_factor < o.effort)
+),
+
+-- share_jump
+platform_actions AS (
+    SELECT platform_id, any_value(partner) AS partner, quarter,
+           coalesce(sum(listings_removed), 0) + coalesce(sum(listings_blocked), 0) AS actions
+    FROM totals
+    GROUP BY platform_id, quarter
+),
+shares AS (
+    SELECT *, actions / nullif(sum(actions) OVER (PARTITION BY quarter), 0) AS share
+    FROM platform_actions
+),
+share_found AS MATERIALIZED (
+    SELECT n.partner, n.platform_id, n.quarter AS period,
+           format('Share of coalition actions {:.1f}%, against {:.1f}% in {}',
+                  100 * n.share, 100 * o.share, o.quarter) AS detail
+    FROM shares AS n
+    JOIN periods AS p ON p.period = n.quarter
+    JOIN periods AS q ON q.kind = p.kind AND q.end_date + 1 = p.start_date
+    JOIN shares AS o ON o.platform_id = n.platform_id AND o.quarter = q.period
+    WHERE abs(n.share - o.share) > $share_points
+       OR (greatest(n.share, o.share) >= $share_minimum
+           AND (n.share > $share_factor * o.share OR n.share * $share_factor < o.share))
+),
+
+-- late: rollup_uploads keeps each platform and period's first upload (in any submission)
+late_uploads AS MATERIALIZED (
+    SELECT DISTINCT t.partner, t.platform_id, t.period, t.quarter, u.first_uploaded, d.due_date
+    FROM totals AS t
+    JOIN rollup_uploads AS u ON u.platform_id = t.platform_id AND u.period = t.period
+    JOIN due AS d ON d.quarter = t.quarter
+    WHERE CAST(u.first_uploaded AS DATE) > d.due_date
+),
+
+-- the submissions the flags name, from the records of the flagged platforms and periods: for
+-- a silent platform all of its periods, for a share of a quarter all periods in the quarter
+wanted AS (
+    SELECT platform_id, period FROM jump_found
+    UNION SELECT platform_id, period FROM no_effort_found
+    UNION SELECT platform_id, period FROM effort_found
+    UNION SELECT t.platform_id, t.period FROM totals AS t
+          SEMI JOIN share_found AS s ON s.platform_id = t.platform_id AND s.period = t.quarter
+    UNION SELECT t.platform_id, t.period FROM totals AS t
+          SEMI JOIN silent_found AS s ON s.platform_id = t.platform_id
+),
+wanted_records AS MATERIALIZED (
+    SELECT r.platform_id, r.period, r.species_group, r.country, r.submission_id,
+           r.replaced_by_pending, r.listings_detected, r.search_effort
+    FROM records AS r
+    SEMI JOIN wanted AS w ON w.platform_id = r.platform_id AND w.period = r.period
+    WHERE r.superseded_by IS NULL
+),
+keys AS MATERIALIZED (
+    SELECT r.platform_id, r.period, r.species_group, r.country,
+           max(r.submission_id) AS submission_id,
+           sum(r.listings_detected) AS listings_detected,
+           sum(r.search_effort) AS search_effort
+    FROM wanted_records AS r
+    JOIN submissions AS s ON s.id = r.submission_id
+    WHERE (s.status = 'accepted' AND r.replaced_by_pending IS NULL) OR s.status = 'submitted'
+    GROUP BY r.platform_id, r.period, r.species_group, r.country
+),
+-- a late period's first submission: the only one uploaded at the time of its first upload;
+-- only when several were uploaded at that very time do the records tell which, as in FLAGS
+first_candidates AS MATERIALIZED (
+    SELECT l.platform_id, l.period, s.id AS submission_id,
+           count(*) OVER (PARTITION BY l.platform_id, l.period) AS candidates
+    FROM (SELECT DISTINCT platform_id, period, first_uploaded FROM late_uploads) AS l
+    JOIN submissions AS s ON s.uploaded_at = l.first_uploaded
+),
+first_submissions AS (
+    SELECT platform_id, period, submission_id FROM first_candidates WHERE candidates = 1
+    UNION ALL
+    SELECT r.platform_id, r.period, arg_min(s.id, s.uploaded_at)
+    FROM records AS r
+    JOIN submissions AS s ON s.id = r.submission_id
+    SEMI JOIN first_candidates AS c
+      ON c.platform_id = r.platform_id AND c.period = r.period AND c.candidates > 1
+    GROUP BY r.platform_id, r.period
+),
+
+jump_flags AS (
+    SELECT 'jump' AS kind, j.partner, j.platform_id, j.period, k.submission_id, j.detail
+    FROM jump_found AS j
+    LEFT JOIN keys AS k
+      ON k.platform_id = j.platform_id AND k.period = j.period
+     AND k.species_group = j.species_group AND k.country IS NOT DISTINCT FROM j.country
+),
+silent_flags AS (
+    SELECT 'silent' AS kind, f.partner, f.platform_id, f.period,
+           (SELECT max(k.submission_id) FROM keys AS k WHERE k.platform_id = f.platform_id)
+               AS submission_id,
+           f.detail
+    FROM silent_found AS f
+),
+no_effort_flags AS (
+    SELECT 'detection_without_effort' AS kind, f.partner, f.platform_id, f.period,
+           (SELECT max(k.submission_id) FROM keys AS k
+            WHERE k.platform_id = f.platform_id AND k.period = f.period
+              AND k.listings_detected IS NOT NULL
+              AND (k.search_effort IS NULL
+                   OR (k.search_effort = 0 AND k.listings_detected > 0))) AS submission_id,
+           f.detail
+    FROM no_effort_found AS f
+),
+effort_flags AS (
+    SELECT 'effort_change' AS kind, f.partner, f.platform_id, f.period,
+           (SELECT max(k.submission_id) FROM keys AS k
+            WHERE k.platform_id = f.platform_id AND k.period = f.period
+              AND k.search_effort IS NOT NULL) AS submission_id,
+           f.detail
+    FROM effort_found AS f
+),
+share_flags AS (
+    SELECT 'share_jump' AS kind, f.partner, f.platform_id, f.period,
+           (SELECT max(k.submission_id) FROM keys AS k
+            JOIN periods AS p ON p.period = k.period
+            WHERE k.platform_id = f.platform_id AND p.quarter = f.period) AS submission_id,
+           f.detail
+    FROM share_found AS f
+),
+late_flags AS (
+    SELECT 'late' AS kind, l.partner,
+           string_agg(DISTINCT pl.name, ', ' ORDER BY pl.name) AS platform,
+           l.quarter AS period,
+           arg_min(f.submission_id, l.first_uploaded) AS submission_id,
+           format('Figures for {} first arrived on {}, {} day(s) after the due date {}',
+                  l.quarter, strftime(min(l.first_uploaded), '%Y-%m-%d'),
+                  date_diff('day', any_value(l.due_date), CAST(min(l.first_uploaded) AS DATE)),
+                  strftime(any_value(l.due_date), '%Y-%m-%d')) AS detail
+    FROM late_uploads AS l
+    LEFT JOIN first_submissions AS f ON f.platform_id = l.platform_id AND f.period = l.period
+    JOIN platforms AS pl ON pl.id = l.platform_id
+    GROUP BY l.partner, l.quarter
+),
+platform_flags AS (
+    SELECT * FROM jump_flags
+    UNION ALL SELECT * FROM silent_flags
+    UNION ALL SELECT * FROM no_effort_flags
+    UNION ALL SELECT * FROM effort_flags
+    UNION ALL SELECT * FROM share_flags
+)
+
+SELECT f.kind, f.partner, pl.name AS platform, f.period, f.submission_id, f.detail
+FROM platform_flags AS f
+JOIN platforms AS pl ON pl.id = f.platform_id
+UNION ALL
+SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
+"""
+
+
 def flags(cur: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> pd.DataFrame:
     """Every data-quality flag (see the module's description for the rules), sorted by
     partner, platform, period and kind: columns ``kind``, ``partner`` (slug), ``platform``
     (for a late quarter, the late platforms), ``period``, ``submission_id``, ``detail`` (what
     was found, in words) and ``severity`` (``warning``: the figure may be wrong; ``info``:
-    worth knowing when reading the figures). ``today`` decides which quarters are due."""
+    worth knowing when reading the figures). ``today`` decides which quarters are due. Read
+    from the pre-aggregated tables when they are up to date (:func:`metrics.rollups.fresh`)."""
     today = today or dt.date.today()
     frame = cur.execute(
-        FLAGS,
+        FLAGS_FROM_ROLLUPS if rollups.fresh(cur) else FLAGS,
         {
             "today": today,
             "due_days": due_days(cur),
