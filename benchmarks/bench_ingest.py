@@ -17,7 +17,9 @@ its peak memory is its own:
 
 and prints the times (best of ``--repeat``; (a) runs once unless ``--repeat-openpyxl``), the
 ratios against the targets (openpyxl / pipeline ≥ 3, pipeline / calamine ≤ 2), rows per second
-and the peak RSS of each child. (b) and (c) take turns, one round each per repeat, so that on a
+and the peak RSS of each child, then the stages of the fastest pipeline run (validation and its
+parts, storing, the pre-aggregated tables, and the rest: the archived file, committing and
+closing the database). (b) and (c) take turns, one round each per repeat, so that on a
 machine whose load comes and goes both see the same conditions; the ratio is also given as the
 median of the rounds' own ratios.
 """
@@ -203,12 +205,61 @@ def fresh_database(folder: Path):
     return db
 
 
-def run_pipeline(path: Path) -> tuple[float, float, int, int]:
-    """validate + load into a fresh database; returns wall and CPU seconds, rows, warnings."""
+# The stages of the pipeline that the child times, as (module, function, label); a label
+# that starts with spaces is part of the stage above it. Each is timed around its function,
+# wall clock and CPU time (CPU time counts every thread of the process, DuckDB's too).
+STAGES = (
+    ("coalition.validation", "validate", "validation"),
+    ("coalition.reader", "_read_xlsx", "  reading the .xlsx"),
+    ("coalition.reader", "_inspect_zip", "    zip, XML and row-limit scan"),
+    ("coalition.validation._RowChecker", "run", "  row checks"),
+    ("coalition.validation", "_duplicates", "  duplicate rows"),
+    ("coalition.validation", "_warn_supersede", "  supersede warnings"),
+    ("coalition.validation", "_warn_jumps", "  jump warnings"),
+    ("coalition.store", "add_submission", "storing the rows"),
+    ("coalition.rollup", "after_write", "pre-aggregated tables (rollups)"),
+)
+
+
+def _time_stages(stages: dict[str, list[float]]) -> None:
+    """Wrap the functions of STAGES so that each call adds its wall and CPU seconds to
+    ``stages``."""
+    import functools
+    import importlib
+
+    for module, name, label in STAGES:
+        path = module.split(".")
+        try:
+            owner = importlib.import_module(module)
+        except ModuleNotFoundError:  # a class in a module
+            owner = getattr(importlib.import_module(".".join(path[:-1])), path[-1])
+        function = getattr(owner, name)
+
+        def timed(*args, _function=function, _label=label, **kwargs):
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                spent = stages.setdefault(_label, [0.0, 0.0])
+                spent[0] += time.perf_counter() - started
+                spent[1] += time.process_time() - cpu
+
+        setattr(owner, name, functools.wraps(function)(timed))
+    # ingest calls its own imported names
+    import coalition.ingest
+
+    coalition.ingest.validate = sys.modules["coalition.validation"].validate
+
+
+def run_pipeline(path: Path) -> tuple[float, float, int, int, dict[str, list[float]]]:
+    """validate + load into a fresh database; returns wall and CPU seconds, rows, warnings
+    and the seconds (wall, CPU) of each stage."""
     from coalition.ingest import ingest
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as folder:
         db = fresh_database(Path(folder))  # not timed: the partner is registered beforehand
+        stages: dict[str, list[float]] = {}
+        _time_stages(stages)
         started, cpu = time.perf_counter(), time.process_time()
         result = ingest(
             db,
@@ -224,7 +275,7 @@ def run_pipeline(path: Path) -> tuple[float, float, int, int]:
     if not result.stored:
         problems = result.report.errors[:5]
         raise SystemExit(f"the pipeline stored nothing ({result.reason}): {problems}")
-    return elapsed, cpu, result.report.rows, len(result.report.warnings)
+    return elapsed, cpu, result.report.rows, len(result.report.warnings), stages
 
 
 def child(phase: str, path: Path, profile: bool) -> None:
@@ -242,8 +293,8 @@ def child(phase: str, path: Path, profile: bool) -> None:
     elif phase == "calamine":
         rows = run_calamine(path)
     else:
-        elapsed, cpu, rows, warnings = run_pipeline(path)
-        extra = {"warnings": warnings}
+        elapsed, cpu, rows, warnings, stages = run_pipeline(path)
+        extra = {"warnings": warnings, "stages": stages}
     if phase != "pipeline":
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if profile:
@@ -288,6 +339,22 @@ def summarise(runs: list[dict]) -> dict:
     return best
 
 
+def print_stages(pipe: dict) -> None:
+    """The stages of the fastest pipeline run, and what lies between them (opening the
+    database, the archived file, committing, closing)."""
+    stages = pipe["stages"]
+    print(f"\npipeline stages (fastest run)      {'wall s':>7} {'cpu s':>7}")
+    for _, _, label in STAGES:
+        wall, cpu = stages.get(label, (0.0, 0.0))
+        print(f"{label:34} {wall:7.2f} {cpu:7.2f}")
+        if label.strip() == "reading the .xlsx":
+            scan = stages.get("    zip, XML and row-limit scan", (0.0, 0.0))
+            print(f"{'    python-calamine':34} {wall - scan[0]:7.2f} {cpu - scan[1]:7.2f}")
+    top = [label for _, _, label in STAGES if not label.startswith(" ")]
+    rest_wall = pipe["seconds"] - sum(stages.get(label, (0, 0))[0] for label in top)
+    print(f"{'the rest (file, commit, closing)':34} {rest_wall:7.2f}")
+
+
 def _verdict(ratio: float, ok: bool) -> str:
     return f"{ratio:5.2f} {'ok' if ok else 'MISSED'}"
 
@@ -330,6 +397,7 @@ def main() -> None:
     if "pipeline" not in results:
         return
     pipe = results["pipeline"]
+    print_stages(pipe)
     print(f"\n{'ratio':34} {'wall':>11} {'cpu':>11}")
     if "openpyxl" in results:
         wall = results["openpyxl"]["seconds"] / pipe["seconds"]

@@ -64,48 +64,33 @@ _NULL_FLAGS = (
     "listings_detected IS NULL",
     "search_effort IS NULL",
 )
-_PERIOD_COLUMNS = "period, period_kind, start_date, end_date, end_month, quarter, year, months"
-_PLATFORM_COLUMNS = "platform_id, platform, partner, sector"
-_SUMS = """
-    sum(listings_removed) AS listings_removed,
-    sum(listings_blocked) AS listings_blocked,
-    sum(accounts_actioned) AS accounts_actioned,
-    sum(reports_received) AS reports_received,
-    sum(listings_detected) AS listings_detected,
-    sum(search_effort) AS search_effort,
-    {rows} AS n_rows
-"""
+_COUNTS = (
+    "listings_removed",
+    "listings_blocked",
+    "accounts_actioned",
+    "reports_received",
+    "listings_detected",
+    "search_effort",
+)
+# The columns of facts besides its counts and the keys summed by, in facts' own words: a
+# platform's and a period's are looked up by their key once the rows are summed (see
+# level_sql); the rest are kept by some tables and NULL in the others.
+_PLATFORM_COLUMNS = "pl.name AS platform, pl.partner, pa.sector"
+_PERIOD_COLUMNS = (
+    "pe.kind AS period_kind, pe.start_date, pe.end_date, pe.end_month, pe.quarter, pe.year, "
+    "pe.months"
+)
+_DIMENSIONS = ("species_group", "country", "region", "subregion")
 
-# name → (the dimensions it keeps beyond status/pending/platform/period, their values when
-# dropped, the table it is summed from)
-_LEVELS: dict[str, tuple[str, str, str]] = {
-    "rollup_cells": (
-        "species_group, country, region, subregion",
-        "",
-        "facts",
-    ),
-    "rollup_platform": (
-        "",
-        "CAST(NULL AS TEXT) AS species_group, CAST(NULL AS TEXT) AS country, "
-        "CAST(NULL AS TEXT) AS region, CAST(NULL AS TEXT) AS subregion",
-        "rollup_cells",
-    ),
-    "rollup_species": (
-        "species_group",
-        "CAST(NULL AS TEXT) AS country, CAST(NULL AS TEXT) AS region, "
-        "CAST(NULL AS TEXT) AS subregion",
-        "rollup_cells",
-    ),
-    "rollup_subregion": (
-        "region, subregion",
-        "CAST(NULL AS TEXT) AS species_group, CAST(NULL AS TEXT) AS country",
-        "rollup_cells",
-    ),
-    "rollup_country": (
-        "country, region, subregion",
-        "CAST(NULL AS TEXT) AS species_group",
-        "rollup_cells",
-    ),
+# name → (the dimensions it keeps beyond status, platform and period; the table it is summed
+# from). Each table is summed from the smallest one that keeps what it keeps, so the order
+# matters: a table is built after its source.
+_LEVELS: dict[str, tuple[tuple[str, ...], str]] = {
+    "rollup_cells": (("species_group", "country", "region", "subregion"), "facts"),
+    "rollup_country": (("country", "region", "subregion"), "rollup_cells"),
+    "rollup_species": (("species_group",), "rollup_cells"),
+    "rollup_subregion": (("region", "subregion"), "rollup_country"),
+    "rollup_platform": ((), "rollup_species"),
 }
 TABLES = (*_LEVELS, "rollup_uploads")
 
@@ -149,17 +134,33 @@ def min_records() -> int:
 
 
 def level_sql(name: str, where: str = "") -> str:
-    """The SELECT that computes rollup table ``name`` (from ``facts`` or ``rollup_cells``),
-    limited by ``where`` (a WHERE clause or empty)."""
-    kept, dropped, source = _LEVELS[name]
-    rows = "count(*)" if source == "facts" else "sum(n_rows)"
-    pending = "min(replaced_by_pending) AS replaced_by_pending"
-    dims = ", ".join(part for part in ("status", _PLATFORM_COLUMNS, _PERIOD_COLUMNS, kept) if part)
+    """The SELECT that computes rollup table ``name`` (from ``facts`` or a finer rollup
+    table), limited by ``where`` (a WHERE clause or empty).
+
+    The rows are summed by the few columns that tell them apart — status, platform id,
+    period, the dimensions kept and the null pattern — and only then given the platform's
+    name, partner and sector and the period's calendar, looked up by their keys as the
+    ``facts`` view looks them up (each depends on its key alone; the tests compare every
+    indicator on both). Grouping by those dozen text columns as well took three times as
+    long (0.15 s against 0.05 s for 200,000 records), and a full build at 2,000,000 records
+    8.2 s against 6.4 s."""
+    kept, source = _LEVELS[name]
+    keys = ", ".join(("status", "platform_id", "period", *kept))
     flags = ", ".join(_NULL_FLAGS) + ", replaced_by_pending IS NULL"
+    rows = "count(*)" if source == "facts" else "sum(n_rows)"
+    sums = ", ".join(f"sum({c}) AS {c}" for c in _COUNTS)
+    dimensions = ", ".join(
+        f"g.{d}" if d in kept else f"CAST(NULL AS TEXT) AS {d}" for d in _DIMENSIONS
+    )
+    counts = ", ".join(f"g.{c}" for c in _COUNTS)
     return (
-        f"SELECT {dims}{', ' + dropped if dropped else ''}, {pending},"
-        f"{_SUMS.format(rows=rows)}"
-        f"FROM {source} {where} GROUP BY {dims}, {flags}"
+        f"SELECT g.status, g.platform_id, {_PLATFORM_COLUMNS}, g.period, {_PERIOD_COLUMNS}, "
+        f"{dimensions}, g.replaced_by_pending, {counts}, g.n_rows "
+        f"FROM (SELECT {keys}, min(replaced_by_pending) AS replaced_by_pending, {sums}, "
+        f"{rows} AS n_rows FROM {source} {where} GROUP BY {keys}, {flags}) AS g "
+        "JOIN platforms AS pl ON pl.id = g.platform_id "
+        "JOIN partners AS pa ON pa.slug = pl.partner "
+        "JOIN periods AS pe ON pe.period = g.period"
     )
 
 

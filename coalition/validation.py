@@ -553,7 +553,9 @@ class _RowChecker:
             for key in RECORD_COLUMNS
             if key not in COUNT_KEYS
         }
-        out["row"] = numbers if every else list(map(numbers.__getitem__, good.tolist()))
+        # an array: pandas took 40 ms to make a column of a list of 200,000 numbers, eight times
+        # as long
+        out["row"] = np.array(numbers, dtype=np.int64)[slice(None) if every else good]
         for key in COUNT_KEYS:
             whole, blank = counts[key]
             out[key] = pd.arrays.IntegerArray(

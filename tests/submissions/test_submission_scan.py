@@ -9,7 +9,10 @@ nothing: not for a reference, not for a document type declaration, not for a for
 
 from __future__ import annotations
 
+import io
 import random
+import struct
+import threading
 
 import pytest
 
@@ -275,3 +278,110 @@ def test_the_close_look_is_skipped_only_where_no_far_reference_can_be():
             checked += 1
             assert reader._may_lie_far(body, shape, 0, len(body)), body
     assert checked > 100  # the random pieces did hold far references
+
+
+# --- a large member is inflated by a second thread, ahead of the scan ------------------------
+
+
+def _wrong_crc(data: bytes, member: str) -> bytes:
+    """``data`` with the CRC that ``member``'s local and central headers declare changed (the
+    content stays as it is): a damaged file, found only once the whole member is read."""
+    out = bytearray(data)
+    name = member.encode()
+    for signature, crc_at, length_at, name_at in (
+        (b"PK\x03\x04", 14, 26, 30),
+        (b"PK\x01\x02", 16, 28, 46),
+    ):
+        at = 0
+        while (at := out.find(signature, at)) != -1:
+            length = struct.unpack_from("<H", out, at + length_at)[0]
+            if out[at + name_at : at + name_at + length] == name:
+                crc = struct.unpack_from("<I", out, at + crc_at)[0]
+                struct.pack_into("<I", out, at + crc_at, crc ^ 1)
+            at += 4
+    return bytes(out)
+
+
+def large_sheets(files) -> dict[str, bytes]:
+    """Workbooks whose sheet is larger than reader.READ_AHEAD_FROM (a long text cell), with
+    what is wrong with them after it, or in their zip headers."""
+    sheet = long_sheet(files)
+    at = sheet.index(b"</sheetData>")
+    text = b'<row r="150100"><c r="A150100" t="inlineStr"><is><t>' + letters(CHUNK * 5)
+    text += b"</t></is></c></row>"
+
+    def with_rows(extra: bytes) -> bytes:
+        return files.raw_xlsx(sheet[:at] + text + extra + sheet[at:])
+
+    plain = with_rows(b"")
+    return {
+        "plain": plain,
+        "far row at the end": with_rows(b'<row r="300031"/>'),
+        "declaration at the end": with_rows(b'<!DOCTYPE x [<!ENTITY a "b">]>'),
+        "wrong checksum": _wrong_crc(plain, "xl/worksheets/sheet1.xml"),
+        "declared shorter": files.lie_about_size(plain, "xl/worksheets/sheet1.xml", 3 * CHUNK),
+    }
+
+
+def _inspect_outcome(data: bytes) -> tuple:
+    try:
+        formulas, parts = _inspect_zip(data)
+    except ReadError as exc:
+        return ("refused", exc.code)
+    return ("read", formulas, parts)
+
+
+def _readers_alive() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name == "xlsx-read-ahead"]
+
+
+def test_a_large_member_gives_the_same_outcome_read_ahead_or_in_turn(files, monkeypatch):
+    workbooks = large_sheets(files)
+    assert all(
+        reader.zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml").file_size
+        > reader.READ_AHEAD_FROM
+        for name, data in workbooks.items()
+        if name != "declared shorter"
+    )
+    ahead = {name: _inspect_outcome(data) for name, data in workbooks.items()}
+    assert not _readers_alive()  # every reader stopped, also after a refusal midway
+    monkeypatch.setattr(reader, "READ_AHEAD_FROM", 1 << 40)  # every member read in turn
+    in_turn = {name: _inspect_outcome(data) for name, data in workbooks.items()}
+    assert ahead == in_turn
+    assert ahead["plain"][0] == "read"
+    assert ahead["far row at the end"] == ("refused", "file_too_many_rows")
+    assert ahead["declaration at the end"] == ("refused", "file_xml_dtd")
+    assert ahead["wrong checksum"] == ("refused", "file_corrupt")
+    assert ahead["declared shorter"] == ("refused", "file_corrupt")
+
+
+def test_the_reader_thread_stops_when_the_scan_stops_early(files, monkeypatch):
+    """A refusal in the first chunk of a large member: the reader, which had chunks waiting,
+    is stopped before the refusal reaches the caller (none is left reading)."""
+    monkeypatch.setattr(reader, "READ_AHEAD_FROM", 0)  # even the small members read ahead
+    sheet = long_sheet(files)
+    at = sheet.index(b"<sheetData>")
+    data = files.raw_xlsx(
+        sheet[:at] + b'<!DOCTYPE x [<!ENTITY a "b">]>' + sheet[at:] + letters(CHUNK * 6)
+    )
+    with pytest.raises(ReadError) as raised:
+        _inspect_zip(data)
+    assert raised.value.code == "file_xml_dtd"
+    assert not _readers_alive()
+
+
+def test_pairs_are_counted_and_found_as_bytes_count_and_find_do():
+    """_pairs and _pair_offsets compare two-byte words at even and odd offsets: every pair,
+    whatever its offset from the start of the piece, counted once (random pieces of tags,
+    digits and quotes, cut anywhere)."""
+    rng = random.Random(7)
+    tokens = [b"<c", b"<f", b"<", b"c", b"f", b'0"', b"0", b'"', b"<row", b' r="A1"', b">"]
+    for _ in range(2000):
+        data = b"".join(rng.choices(tokens, k=rng.randint(0, 30)))
+        start = rng.randint(0, len(data))
+        end = rng.randint(start, len(data))
+        for pair in (b"<c", b"<f", b'0"'):
+            assert reader._pairs(data, pair, start, end) == data.count(pair, start, end)
+            found = sorted(reader._pair_offsets(data, pair, start, end).tolist())
+            expected = [i - start for i in range(start, end - 1) if data[i : i + 2] == pair]
+            assert found == expected, (data, pair, start, end)
