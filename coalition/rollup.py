@@ -48,6 +48,7 @@ from typing import Any
 
 import duckdb
 
+from coalition.store import COUNT_COLUMNS
 from metrics import rollups
 
 logger = logging.getLogger(__name__)
@@ -64,14 +65,7 @@ _NULL_FLAGS = (
     "listings_detected IS NULL",
     "search_effort IS NULL",
 )
-_COUNTS = (
-    "listings_removed",
-    "listings_blocked",
-    "accounts_actioned",
-    "reports_received",
-    "listings_detected",
-    "search_effort",
-)
+_COUNTS = COUNT_COLUMNS
 # The columns of facts besides its counts and the keys summed by, in facts' own words: a
 # platform's and a period's are looked up by their key once the rows are summed (see
 # level_sql); the rest are kept by some tables and NULL in the others.
