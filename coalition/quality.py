@@ -58,10 +58,27 @@ SEVERITY = {
     "late": "info",
 }
 
+# Every query below ends the same way: the kinds of flags side by side, named.
+_ALL_FLAGS = """platform_flags AS (
+    SELECT * FROM jump_flags
+    UNION ALL SELECT * FROM silent_flags
+    UNION ALL SELECT * FROM no_effort_flags
+    UNION ALL SELECT * FROM effort_flags
+    UNION ALL SELECT * FROM share_flags
+)
+
+SELECT f.kind, f.partner, pl.name AS platform, f.period, f.submission_id, f.detail
+FROM platform_flags AS f
+JOIN platforms AS pl ON pl.id = f.platform_id
+UNION ALL
+SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
+"""
+
 # One query: the figures are read once, and each kind of flag is a CTE over them.
 # ``figures``: the figures checked, one row per key (summed should a key occur twice);
 # ``previous``: each period's predecessor of the same kind (month or quarter).
-FLAGS = """
+FLAGS = (
+    """
 WITH
 figures AS MATERIALIZED (
     -- read from records, not the facts view: names are joined to the few flags at the end
@@ -248,20 +265,9 @@ late_flags AS (
     JOIN platforms AS pl ON pl.id = l.platform_id
     GROUP BY l.partner, l.quarter
 ),
-platform_flags AS (
-    SELECT * FROM jump_flags
-    UNION ALL SELECT * FROM silent_flags
-    UNION ALL SELECT * FROM no_effort_flags
-    UNION ALL SELECT * FROM effort_flags
-    UNION ALL SELECT * FROM share_flags
-)
-
-SELECT f.kind, f.partner, pl.name AS platform, f.period, f.submission_id, f.detail
-FROM platform_flags AS f
-JOIN platforms AS pl ON pl.id = f.platform_id
-UNION ALL
-SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
 """
+    + _ALL_FLAGS
+)
 
 
 # The same flags from the pre-aggregated tables (coalition/rollup.py), read while they
@@ -278,7 +284,8 @@ SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
 # (two taxa of one species group, one with the search effort and one without); that is only
 # possible where a platform and period has more than one such kind of row — more than one
 # rollup_platform row (``groups``) — and there the rows are summed key by key.
-FLAGS_FROM_ROLLUPS = """
+FLAGS_FROM_ROLLUPS = (
+    """
 WITH
 totals AS MATERIALIZED (
     SELECT platform_id, any_value(partner) AS partner, period, any_value(quarter) AS quarter,
@@ -605,20 +612,9 @@ late_flags AS (
     JOIN platforms AS pl ON pl.id = l.platform_id
     GROUP BY l.partner, l.quarter
 ),
-platform_flags AS (
-    SELECT * FROM jump_flags
-    UNION ALL SELECT * FROM silent_flags
-    UNION ALL SELECT * FROM no_effort_flags
-    UNION ALL SELECT * FROM effort_flags
-    UNION ALL SELECT * FROM share_flags
-)
-
-SELECT f.kind, f.partner, pl.name AS platform, f.period, f.submission_id, f.detail
-FROM platform_flags AS f
-JOIN platforms AS pl ON pl.id = f.platform_id
-UNION ALL
-SELECT kind, partner, platform, period, submission_id, detail FROM late_flags
 """
+    + _ALL_FLAGS
+)
 
 
 def flags(cur: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> pd.DataFrame:
