@@ -39,8 +39,10 @@ JOINED = dt.date(2018, 1, 1)
 
 @pytest.fixture(autouse=True)
 def rollups_for_any_size(monkeypatch):
-    """Keep rollups whatever the number of records (the test databases are small)."""
+    """Keep rollups whatever the number of records (the test databases are small), with
+    rollup_cells a table as at scale (its view, kept for small databases, is tested apart)."""
     monkeypatch.setenv(rollup.MIN_RECORDS_ENV, "0")
+    monkeypatch.setenv(rollup.CELLS_MIN_RECORDS_ENV, "0")
 
 
 # one breakdown for each rollup table (and one that joins another table: platform kinds)
@@ -331,6 +333,61 @@ def test_older_rollups_and_small_databases(build_db, monkeypatch):
         assert not rollups.fresh(cur)
         tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert not tables & {*rollup.TABLES, "rollup_state"}
+
+
+def _kind(cur: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    views = {
+        r[0]
+        for r in cur.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    }
+    return "table" if name in tables else "view" if name in views else None
+
+
+def test_rollup_cells_is_a_view_in_a_small_database(build_db, monkeypatch):
+    """Below the size where rollup_cells pays for its writing it is a view over facts: the
+    figures are the same, a write does not touch it, and crossing the size either way rebuilds
+    it as what the size asks."""
+    monkeypatch.setenv(rollup.CELLS_MIN_RECORDS_ENV, "1000000")
+    db = _activity(build_db)
+    flt = Filters(species_groups=("elephants",), countries=("CHN", "KEN"), include_submitted=True)
+    with db.read() as cur:
+        assert rollups.fresh(cur)
+        assert _kind(cur, "rollup_cells") == "view"
+        assert {_kind(cur, name) for name in rollup.TABLES if name != "rollup_cells"} == {"table"}
+        assert rollups.table_for(flt.params("species_region")) == "rollup_cells"
+        assert_same(every_figure(cur, flt), on_facts(cur, flt))
+    refreshed: list = []
+    real = rollup.refresh
+    monkeypatch.setattr(
+        rollup,
+        "refresh",
+        lambda cur, ids=None, **kw: (refreshed.append(ids), real(cur, ids, **kw))[1],
+    )
+    with db.write() as cur:
+        add_social_quarter(cur)
+    with db.read() as cur:
+        assert refreshed and refreshed[-1] is not None  # only the platform that changed
+        assert rollups.fresh(cur)
+        assert _kind(cur, "rollup_cells") == "view"
+        assert_same(every_figure(cur, flt), on_facts(cur, flt))
+        records = cur.execute("SELECT count(*) FROM records").fetchone()[0]
+    # the database grows past the size: the next write makes it a table, then back again
+    for limit, kind in ((records, "table"), (records + 1, "view")):
+        monkeypatch.setenv(rollup.CELLS_MIN_RECORDS_ENV, str(limit))
+        with db.write() as cur:
+            cur.execute("UPDATE meta SET value = value WHERE key = 'synthetic'")
+        assert refreshed[-1] is None  # a full rebuild
+        with db.read() as cur:
+            assert rollups.fresh(cur)
+            assert _kind(cur, "rollup_cells") == kind
+            assert_same(every_figure(cur, flt), on_facts(cur, flt))
+    monkeypatch.setenv(rollup.MIN_RECORDS_ENV, str(records + 1))
+    with db.write() as cur:  # too small for any rollup: the view goes too
+        cur.execute("UPDATE meta SET value = value WHERE key = 'synthetic'")
+    with db.read() as cur:
+        assert not rollups.fresh(cur)
+        assert {_kind(cur, name) for name in rollup.TABLES} == {None}
 
 
 def test_table_for_picks_the_smallest_table_that_keeps_what_is_asked():
