@@ -11,6 +11,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from coalition import migrate, reference
 from coalition.db import Database, get_meta, set_meta
@@ -26,6 +27,7 @@ COUNT_COLUMNS = (
     "listings_detected",
     "search_effort",
 )
+_ARROW_TEXT = pd.StringDtype("pyarrow")
 RECORD_COLUMNS = (
     "platform",
     "period",
@@ -261,7 +263,11 @@ def add_submission(
         if frame[col].dtype != "Int64":
             frame[col] = pd.array(frame[col], dtype="Int64")
     for col in ("platform", "period", "species_group", "country", "taxon", "notes"):
-        if not isinstance(frame[col].dtype, pd.StringDtype):  # texts already (validation's)
+        if isinstance(frame[col].dtype, pd.StringDtype):  # texts already (validation's)
+            continue
+        if frame[col].isna().all():  # a column left empty (taxon, usually): no text to look at
+            frame[col] = pd.array(pa.nulls(len(frame), pa.string()), dtype=_ARROW_TEXT)
+        else:
             frame[col] = frame[col].astype("string")
     frame["country"] = frame["country"].mask(frame["country"] == "")  # "" = no country
     cur.register("new_records", frame)

@@ -162,9 +162,32 @@ def test_records_lose_their_foreign_keys_and_keep_the_rest(old: Database) -> Non
     assert columns_after == columns_before  # names, types, order, nullability, id's default
     assert columns_after[0] == ("id", "BIGINT", "nextval('record_id_seq')", False)
     assert not [c for c in constraints_after if c[0] == "FOREIGN KEY"]
-    assert constraints_after == [c for c in constraints_before if c[0] != "FOREIGN KEY"]
+    assert constraints_after == [
+        c for c in constraints_before if c[0] not in ("FOREIGN KEY", "PRIMARY KEY")
+    ]
     kinds = [kind for kind, _ in constraints_after]
-    assert kinds.count("PRIMARY KEY") == 1 and kinds.count("CHECK") == 7
+    assert kinds.count("PRIMARY KEY") == 0 and kinds.count("CHECK") == 7  # the key: version 5
+
+
+def test_records_lose_their_primary_key_and_keep_their_ids(old: Database) -> None:
+    """Version 5: no index to update row by row; the ids, their order and the sequence stay."""
+    with old.read() as cur:
+        ids_before = [r[0] for r in cur.execute("SELECT id FROM records").fetchall()]
+    assert len(ids_before) == ROWS["records"]
+    migrate.upgrade(old)
+    with old.read() as cur:
+        assert [r[0] for r in cur.execute("SELECT id FROM records").fetchall()] == ids_before
+        assert not cur.execute(
+            "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'records'"
+        ).fetchone()[0]
+        assert "PRIMARY KEY" not in {kind for kind, _ in cur.execute(RECORD_CONSTRAINTS).fetchall()}
+    with old.write() as cur:
+        cur.execute(
+            "INSERT INTO records (submission_id, platform_id, period, species_group, "
+            "listings_removed) VALUES (1, 1, '2019-Q1', 'elephants', 1)"
+        )
+        new_id = cur.execute("SELECT max(id) FROM records").fetchone()[0]
+    assert new_id > max(ids_before)
 
 
 def test_a_new_database_has_the_records_of_an_upgraded_one(old: Database, tmp_path: Path) -> None:
@@ -190,11 +213,11 @@ def test_the_upgraded_records_still_refuse_what_they_refused(old: Database) -> N
     ):
         cur.execute(insert, [-1])
     with (
-        pytest.raises(duckdb.ConstraintException, match="(?i)primary key|duplicate key"),
+        pytest.raises(duckdb.ConstraintException, match="(?i)not null"),
         old.write() as cur,
     ):
         cur.execute(
             "INSERT INTO records (id, submission_id, platform_id, period, species_group, "
-            "listings_removed) VALUES (1, 1, 1, '2019-Q1', 'elephants', 1)"
+            "listings_removed) VALUES (NULL, 1, 1, '2019-Q1', 'elephants', 1)"
         )
     assert rows(old)["records"] == ROWS["records"]
