@@ -1,7 +1,7 @@
 """Open the Overview in N browser sessions at once and time each until its charts are drawn.
 
     .venv/bin/python benchmarks/bench_browsers.py [--records 2000000] [--sessions 10]
-        [--out /tmp/coalition-bench] [--rounds 2] [--tabs]
+        [--out /tmp/coalition-bench] [--rounds 2] [--tabs] [--bare]
 
 Starts ``streamlit run app.py`` on ``OUT/records-N.duckdb`` (see ``generate.py``) on the
 loopback interface, after giving the benchmark's secretariat account a fresh random password.
@@ -14,6 +14,10 @@ whose cores the browsers share with the server, their sum over the cores bounds 
 Round 1 starts with Streamlit's caches empty (the first session to ask computes, the others
 wait or compute the same); later rounds find them warm. Prints the max and median of each
 round; the target is every session within 5 s.
+
+``--bare`` serves, instead of the tracker, a Streamlit page with nothing but a title and three
+Plotly line charts of twelve points (no database, no sign-in, no filters): what Streamlit and
+Plotly alone cost the browser and the server, the floor under any page of the app.
 
 Only localhost is reachable from the pages: Chromium's host resolver maps every other name to
 nothing.
@@ -29,6 +33,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -59,11 +64,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_streamlit(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+# --bare: the floor under any page (three small charts, nothing else)
+BARE_APP = """
+import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Three small charts")
+for n in range(3):
+    figure = go.Figure(go.Scatter(x=list(range(12)), y=[(i * (n + 2)) % 7 for i in range(12)]))
+    st.plotly_chart(figure, key=f"chart{n}")
+"""
+
+
+def start_streamlit(db: Path, log: Path, app: str = "app.py") -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "COALITION_DB": str(db)}
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", app,
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
@@ -200,11 +217,21 @@ def main() -> None:
         help="the sessions as tabs of one browser context (shared caches) instead of one "
         "context each",
     )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="a bare Streamlit page with three small charts instead of the tracker",
+    )
     args = parser.parse_args()
     db = db_path(args.out, args.records)
-    password = ensure_account(db)
-    log = args.out / f"streamlit-{args.records}.log"
-    process, url = start_streamlit(db, log)
+    if args.bare:
+        folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
+        (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+        password, app, label = "", str(folder / "bare_app.py"), "bare page"
+    else:
+        password, app, label = ensure_account(db), "app.py", f"{args.records:,} records"
+    log = args.out / f"streamlit-{'bare' if args.bare else args.records}.log"
+    process, url = start_streamlit(db, log, app)
     try:
         for n in range(1, args.rounds + 1):
             load = os.getloadavg()[0]
@@ -216,7 +243,7 @@ def main() -> None:
             total = [r["total"] for r in found if "total" in r]
             after = [r["after_sign_in"] for r in found if "total" in r]
             print(
-                f"round {n} ({'cold' if n == 1 else 'warm'} caches), {args.records:,} records, "
+                f"round {n} ({'cold' if n == 1 else 'warm'} caches), {label}, "
                 f"{args.sessions} sessions [load {load:.1f}]: open to charts {_summary(total)}; "
                 f"sign-in to charts {_summary(after)}; within 5 s: "
                 f"{sum(t <= 5 for t in total)}/{len(found)}; CPU: server {server:.1f} s, "
