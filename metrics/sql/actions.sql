@@ -4,16 +4,19 @@
 WITH
 --@scope
 , per_period AS (
+    -- one row per group, period, platform and whether it is in the range: the distinct counts
+    -- below then run over thousands of rows, not over every record
     SELECT
         grp,
         bucket AS period,
         ($grain <> 'total' OR $from_date IS NULL OR start_date >= $from_date) AS in_range,
-        listings_removed,
-        listings_blocked,
+        sum(listings_removed) AS listings_removed,
+        sum(listings_blocked) AS listings_blocked,
         partner,
         protected,
         platform_id
     FROM scoped
+    GROUP BY grp, bucket, in_range, partner, protected, platform_id
 ),
 totals AS (
     SELECT

@@ -46,8 +46,11 @@ selected AS (
 ),
 group_protection AS (
     -- A group built from 1 or 2 protected partners is merged into 'Other' (see metrics.access).
-    SELECT named_group, count(DISTINCT partner) FILTER (WHERE protected) AS protected_partners
+    -- Only the protected rows are read (none for the secretariat); a group without any gets no
+    -- row here, and the left join below leaves its count empty.
+    SELECT named_group, count(DISTINCT partner) AS protected_partners
     FROM selected
+    WHERE protected
     GROUP BY named_group
 ),
 scoped AS (
@@ -56,5 +59,6 @@ scoped AS (
         CASE WHEN g.protected_partners BETWEEN 1 AND $min_partners - 1 THEN 'Others (merged)'
              ELSE s.named_group END AS grp
     FROM selected AS s
-    JOIN group_protection AS g ON g.named_group = s.named_group
+    LEFT JOIN group_protection AS g ON g.named_group = s.named_group
+    WHERE s.named_group IS NOT NULL  -- as an inner join on it would
 )
