@@ -8,6 +8,8 @@ thousands separators), so what a reader sees on hover is what a test can read.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -121,10 +123,10 @@ def index_table(series: pd.DataFrame, path: pd.DataFrame, target: Target) -> pd.
     return table.reset_index(drop=True)[INDEX_TABLE_COLUMNS]
 
 
-def _observed_hover(row: pd.Series) -> str:
+def _observed_hover(row: Any) -> str:
     lines = [
         f"<b>{row.period}</b>",
-        t("Detection-rate index: {value} (baseline = 100)", value=f"{row['index']:,.1f}"),
+        t("Detection-rate index: {value} (baseline = 100)", value=f"{row.index:,.1f}"),
         t("Reduction vs baseline: {value}", value=format_percent(row.reduction)),
         panel_text(row.platforms_in_panel, row.coverage_share),
     ]
@@ -133,7 +135,7 @@ def _observed_hover(row: pd.Series) -> str:
     return "<br>".join(lines)
 
 
-def _fitted_hover(row: pd.Series) -> str:
+def _fitted_hover(row: Any) -> str:
     kind = t("projection") if row.is_projection else t("fitted trend")
     return "<br>".join(
         [
@@ -202,7 +204,7 @@ def detection_index_figure(table: pd.DataFrame, target: Target) -> go.Figure:
                     mode="lines",
                     name=name,
                     line={"color": theme.TREND, "dash": dash, "width": 2},
-                    hovertext=[_fitted_hover(r) for _, r in part.iterrows()],
+                    hovertext=[_fitted_hover(r) for r in part.itertuples(index=False)],
                     hovertemplate="%{hovertext}<extra></extra>",
                 )
             )
@@ -218,7 +220,7 @@ def detection_index_figure(table: pd.DataFrame, target: Target) -> go.Figure:
                 "symbol": ["circle" if ok else "circle-open" for ok in observed["in_trend"]],
                 "line": {"width": 2, "color": theme.OBSERVED},
             },
-            hovertext=[_observed_hover(r) for _, r in observed.iterrows()],
+            hovertext=[_observed_hover(r) for r in observed.itertuples(index=False)],
             hovertemplate="%{hovertext}<extra></extra>",
         )
     )

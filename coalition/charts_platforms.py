@@ -557,3 +557,66 @@ def proactive_figure(frame: pd.DataFrame, overall: float | None = None) -> go.Fi
     )
     fig.update_layout(height=140 + BAR_ROW_HEIGHT * len(names), bargap=0.25)
     return theme.apply(fig)
+
+
+# --- What the page writes around its charts ---------------------------------------------------
+
+
+def headline_text(n: int, as_of: dt.date, target: Target) -> str:
+    """The line above the page's charts: the as-of date, how many platforms, the target."""
+    return t(
+        "**As of {date}** · {n} platform · target: {reduction} reduction of the detection rate "
+        "by {deadline}, each platform against its own baseline",
+        plural="**As of {date}** · {n} platforms · target: {reduction} reduction of the "
+        "detection rate by {deadline}, each platform against its own baseline",
+        n=n,
+        date=format_date(as_of),
+        reduction=format_percent(target.reduction, 0),
+        deadline=format_date(target.deadline),
+    )
+
+
+def reduction_caption(period: str | None) -> str:
+    """What the reduction chart shows, for the quarter ``period``."""
+    return t(
+        "Reduction of the detection rate in {period} against each platform's own baseline. The "
+        "status compares the pace of decline since the baseline with the pace needed to reach "
+        "the target by the deadline; after the deadline, whether the target was reached.",
+        period=period or "—",
+    )
+
+
+def without_figure_text(names: list[str], period: str | None) -> str:
+    """The platforms left out of the reduction chart, named."""
+    return t(
+        "○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
+        "platform: {names}",
+        plural="○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
+        "platforms: {names}",
+        n=len(names),
+        period=period or "—",
+        names=", ".join(names),
+    )
+
+
+def trends_caption(shown: int, hidden: int) -> str:
+    """What the panels of index trends show, and how many platforms they leave out."""
+    text = t(
+        "Index of each platform's detection rate, baseline = 100, in the platform's colour. "
+        "Dashed: the path at the pace needed to reach the target by the deadline, then the "
+        "target level. A symbol before the name gives the status."
+    )
+    if not hidden:
+        return text
+    return (
+        text
+        + " "
+        + t(
+            "Showing the {shown} platforms with the largest baseline volume; {n} more with a "
+            "baseline are not shown — choose them in the Platform filter.",
+            plural="Showing the {shown} platforms with the largest baseline volume; {n} more "
+            "with a baseline are not shown — choose them in the Platform filter.",
+            n=hidden,
+            shown=shown,
+        )
+    )

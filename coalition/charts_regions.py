@@ -24,6 +24,7 @@ from coalition.i18n import (
     N_,
     country_name,
     format_count,
+    format_date,
     format_percent,
     get_language,
     normalise_language,
@@ -31,7 +32,9 @@ from coalition.i18n import (
     t,
 )
 from coalition.reference import GLOBAL
+from metrics import Filters, Target
 from metrics.access import OTHER
+from metrics.filters import month_bounds, quarter_of
 
 TOPOJSON = Path(__file__).resolve().parent.parent / "static" / "topojson" / "world_110m.json"
 # Relative to the page's address: every page of the app is one level below the app's root (also
@@ -580,3 +583,38 @@ def level_label(level: str) -> str:
     """The name of a level (region, subregion) in the current language."""
     msgid = LEVEL_LABELS[level]  # marked with N_() above
     return t(msgid)
+
+
+# --- What the page writes around its charts ---------------------------------------------------
+
+
+def headline_text(
+    filters: Filters,
+    first_month: str | None,
+    last_month: str | None,
+    regions: pd.DataFrame,
+    target: Target | None,
+) -> str:
+    """The line above the page's charts: the quarters shown (the filters' range, else the
+    quarters of the first and last months with data), the date the reductions are as of (the
+    latest ``as_of`` of :func:`breakdown_table` by region) and the target."""
+    first = filters.period_from or quarter_of(month_bounds(first_month)[0])
+    last = filters.period_to or quarter_of(month_bounds(last_month)[0])
+    return t(
+        "Where partners' listings were removed or blocked, and where monitoring finds them, "
+        "**{first} to {last}**. Reduction and status as of {date}, against the target "
+        "({target}).",
+        first=first,
+        last=last,
+        date=format_date(regions["as_of"].dropna().max()),
+        target=target.name if target else "—",
+    )
+
+
+def reduction_help(period: str | None) -> str:
+    """How a region's reduction is measured, for the quarter ``period``."""
+    return t(
+        "1 − detection rate in {period} ÷ detection rate at baseline, over the platforms "
+        "with data in both (the matched panel) in this region.",
+        period=period if not pd.isna(period) else "—",
+    )

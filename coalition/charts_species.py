@@ -9,14 +9,16 @@ over every slug in sort order, so a group keeps its colour under every filter an
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from coalition import theme
 from coalition.charts import _empty, quarter_axis, quarter_range
-from coalition.i18n import format_count, format_percent, t
+from coalition.i18n import format_count, format_date, format_percent, t
 from coalition.reference import GLOBAL
 from metrics import STATUSES, Target
 
@@ -83,6 +85,45 @@ DETECTION_SCALE = "Cividis"
 def _height(rows: int) -> int:
     """Pixels for a chart with one row per category: roomy for a few, compact for many."""
     return 140 + (30 if rows <= 30 else 22) * rows
+
+
+# the platforms and countries named in the drill-down of one group; the rest are summed
+DETAIL_TOP = 15
+
+
+def table_height(table: pd.DataFrame) -> int:
+    """Every row of a table in view, without a scroll bar (Streamlit rows are 35 px high)."""
+    return 35 * (len(table) + 1) + 3
+
+
+def headline_text(as_of: dt.date, target: Target) -> str:
+    """The line above the page's charts: the as-of date and the target."""
+    return t(
+        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
+        "({name})",
+        date=format_date(as_of),
+        reduction=format_percent(target.reduction, 0),
+        deadline=format_date(target.deadline),
+        name=target.name,
+    )
+
+
+def reduction_caption(period: str | None) -> str:
+    """What the reduction chart shows, for the quarter ``period``."""
+    return t(
+        "1 − detection rate in {period} ÷ detection rate at baseline, per species group, over "
+        "its matched panel (the platforms with data for the group in both). The symbol and the "
+        "legend give the status; hover for the coverage of the baseline volume.",
+        period=period or "—",
+    )
+
+
+def detection_caption() -> str:
+    """What the detection heatmap shows, and why it is not the fair comparison."""
+    return t(
+        "Listings found per 1,000 monitoring searches, over every platform that reported a "
+        "sweep in the quarter (not a matched panel: the reduction above is the fair comparison)."
+    )
 
 
 # --- Species groups: names, CITES appendix, colours ------------------------------------------
@@ -178,7 +219,7 @@ def species_reduction_table(
     return table[SPECIES_REDUCTION_COLUMNS]
 
 
-def _panel_lines(row: pd.Series) -> list[str]:
+def _panel_lines(row: Any) -> list[str]:
     if pd.isna(row.reduction):
         return [t("No matched panel in {period}", period=row.current_period or "—")]
     return [
@@ -192,7 +233,7 @@ def _panel_lines(row: pd.Series) -> list[str]:
     ]
 
 
-def _reduction_hover(row: pd.Series) -> str:
+def _reduction_hover(row: Any) -> str:
     return "<br>".join(
         [
             f"<b>{row.label}</b> · {row.current_period or '—'}",
@@ -250,7 +291,7 @@ def reduction_figure(table: pd.DataFrame, target: Target, *, category_title: str
                 text=[format_percent(v) for v in values],
                 textposition="middle right",
                 cliponaxis=False,
-                hovertext=[_reduction_hover(row) for _, row in part.iterrows()],
+                hovertext=[_reduction_hover(row) for row in part.itertuples(index=False)],
                 hovertemplate="%{hovertext}<extra></extra>",
             )
         )
@@ -363,7 +404,7 @@ def detection_table(detection: pd.DataFrame, reference: pd.DataFrame) -> pd.Data
     return _in_reference_order(detection, reference)[DETECTION_COLUMNS]
 
 
-def _detection_hover(row: pd.Series) -> str:
+def _detection_hover(row: Any) -> str:
     lines = [f"<b>{row.label}</b> · {row.period}"]
     if pd.isna(row.detected_per_1000_searches):
         lines.append(t("No monitoring searches reported"))
@@ -400,7 +441,7 @@ def detection_heatmap_figure(table: pd.DataFrame) -> go.Figure:
     z = table.pivot(index="label", columns="period", values="detected_per_1000_searches")
     z = z.reindex(index=labels, columns=quarters)
     hover = (
-        table.assign(text=[_detection_hover(row) for _, row in table.iterrows()])
+        table.assign(text=[_detection_hover(row) for row in table.itertuples(index=False)])
         .pivot(index="label", columns="period", values="text")
         .reindex(index=labels, columns=quarters)
     )
@@ -494,10 +535,10 @@ def ranked_actions_table(
     return table.reset_index(drop=True)[columns]
 
 
-def _ranked_hover(row: pd.Series) -> str:
+def _ranked_hover(row: Any) -> str:
     return "<br>".join(
         [
-            f"<b>{row['name']}</b>",
+            f"<b>{row.name}</b>",
             t(
                 "Actions: {n} ({share} of the group's)",
                 n=format_count(row.actions),
@@ -539,7 +580,7 @@ def ranked_actions_figure(
             text=[format_count(v) for v in table["actions"]],
             textposition="outside",
             cliponaxis=False,
-            hovertext=[_ranked_hover(row) for _, row in table.iterrows()],
+            hovertext=[_ranked_hover(row) for row in table.itertuples(index=False)],
             hovertemplate="%{hovertext}<extra></extra>",
             name=t("Listings removed + blocked"),
         )
@@ -605,7 +646,11 @@ def ranked_display(
 
 
 def country_actions_table(
-    totals: pd.DataFrame, countries: pd.DataFrame, name_column: str = "name_en", *, top: int
+    totals: pd.DataFrame,
+    countries: pd.DataFrame,
+    name_column: str = "name_en",
+    *,
+    top: int = DETAIL_TOP,
 ) -> pd.DataFrame:
     """:func:`ranked_actions_table` of ``metrics.actions(by="country", grain=None)``: ISO
     alpha-3 code and the country's name from the ``countries`` reference table
@@ -623,7 +668,7 @@ def country_actions_table(
     return table
 
 
-def platform_actions_table(totals: pd.DataFrame, *, top: int) -> pd.DataFrame:
+def platform_actions_table(totals: pd.DataFrame, *, top: int = DETAIL_TOP) -> pd.DataFrame:
     """:func:`ranked_actions_table` of ``metrics.actions(by="platform", grain=None)``."""
     return ranked_actions_table(
         totals,

@@ -316,3 +316,27 @@ def test_proactive_figure_of_nothing_says_so():
     fig = cp.proactive_figure(PROACTIVE.iloc[0:0])
     assert not fig.data
     assert "No platform reported both" in fig.layout.annotations[0].text
+
+
+# --- the page's texts, built here so that the page only draws them ----------------------------
+
+
+def test_headline_text_names_the_date_the_count_and_the_target():
+    target = metrics.Target("Coalition 2025", 0.8, dt.date(2025, 12, 31))
+    one = cp.headline_text(1, dt.date(2024, 6, 30), target)
+    many = cp.headline_text(12, dt.date(2024, 6, 30), target)
+    assert "1 platform ·" in one and "12 platforms ·" in many
+    assert "2024" in one and "80%" in one and "2025" in one
+
+
+def test_without_figure_text_lists_the_platforms_and_the_quarter():
+    text = cp.without_figure_text(["Alpha", "Beta"], "2024-Q2")
+    assert "2 platforms: Alpha, Beta" in text and "2024-Q2" in text
+    assert "for 1 platform: Alpha" in cp.without_figure_text(["Alpha"], None)
+    assert "—" in cp.without_figure_text(["Alpha"], None)
+
+
+def test_trends_caption_says_how_many_platforms_are_left_out_only_when_some_are():
+    assert "Showing" not in cp.trends_caption(5, 0)
+    text = cp.trends_caption(12, 3)
+    assert "Showing the 12 platforms" in text and "3 more" in text

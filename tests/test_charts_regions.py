@@ -294,3 +294,26 @@ def test_subregion_bars_name_their_axis():
     table = REGIONS.rename(columns={"region": "subregion"})
     fig = cr.area_figure(table, "actions", "subregion")
     assert fig.layout.yaxis.title.text == "Subregion"
+
+
+# --- the page's texts, built here so that the page only draws them ----------------------------
+
+
+def test_headline_text_uses_the_filters_range_else_the_data_months():
+    import datetime as dt
+
+    import metrics
+
+    regions = pd.DataFrame({"as_of": [pd.NaT, pd.Timestamp("2024-06-30")]})
+    target = metrics.Target("Coalition 2025", 0.8, dt.date(2025, 12, 31))
+    data_range = cr.headline_text(metrics.Filters(), "2019-02", "2024-05", regions, target)
+    assert "**2019-Q1 to 2024-Q2**" in data_range and "(Coalition 2025)" in data_range
+    chosen = metrics.Filters(period_from="2020-Q1", period_to="2021-Q4")
+    assert "**2020-Q1 to 2021-Q4**" in cr.headline_text(chosen, "2019-02", "2024-05", regions, None)
+    assert "(—)" in cr.headline_text(chosen, "2019-02", "2024-05", regions, None)
+
+
+def test_reduction_help_names_the_quarter_or_a_dash():
+    assert "2024-Q2" in cr.reduction_help("2024-Q2")
+    assert "rate in — ÷" in cr.reduction_help(None)
+    assert "rate in — ÷" in cr.reduction_help(float("nan"))

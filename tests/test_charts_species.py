@@ -374,3 +374,22 @@ def test_figures_serialise_for_the_browser():
     ):
         assert pio.from_json(fig.to_json()).layout.template.layout.font.family == theme.FONT
     assert charts.quarter_range("2019-Q4", "2020-Q2") == ["2019-Q4", "2020-Q1", "2020-Q2"]
+
+
+# --- the page's texts and sizes, built here so that the page only draws them -----------------
+
+
+def test_headline_text_names_the_date_and_the_target():
+    target = metrics.Target("Coalition 2025", 0.8, dt.date(2025, 12, 31))
+    text = cs.headline_text(dt.date(2024, 6, 30), target)
+    assert text.startswith("**As of ") and "80%" in text and "(Coalition 2025)" in text
+
+
+def test_reduction_caption_names_the_quarter_or_a_dash():
+    assert "2024-Q2" in cs.reduction_caption("2024-Q2")
+    assert "detection rate in — ÷" in cs.reduction_caption(None)
+
+
+def test_table_height_fits_every_row_and_the_header():
+    assert cs.table_height(pd.DataFrame({"a": range(3)})) == 35 * 4 + 3
+    assert cs.table_height(pd.DataFrame({"a": []})) == 35 + 3

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from coalition import charts_platforms
-from coalition.i18n import format_date, format_percent, t
+from coalition.i18n import t
 from coalition.ui import components, data
 from coalition.ui import platforms as platform_ui
 from coalition.ui.filter_bar import SECTOR_LABELS, filter_bar
@@ -23,7 +23,8 @@ src = data.current()
 filters, target = filter_bar(src)
 st.title(t("Platforms"))
 
-if data.actions(src, filters, grain=None).empty:
+# the totals that progress(by="platform") reads too: one query for both
+if data.actions(src, filters, by="platform", grain=None).empty:
     components.stop_when_nothing_matches()
 
 options = data.filter_options(src)
@@ -46,18 +47,7 @@ as_of = (
     if pd.notna(first.as_of)
     else month_bounds(data.actions(src, filters)["period"].max())[1]
 )
-st.markdown(
-    t(
-        "**As of {date}** · {n} platform · target: {reduction} reduction of the detection rate "
-        "by {deadline}, each platform against its own baseline",
-        plural="**As of {date}** · {n} platforms · target: {reduction} reduction of the "
-        "detection rate by {deadline}, each platform against its own baseline",
-        n=len(table),
-        date=format_date(as_of),
-        reduction=format_percent(target.reduction, 0),
-        deadline=format_date(target.deadline),
-    )
-)
+st.markdown(charts_platforms.headline_text(len(table), as_of, target))
 st.markdown(
     " ".join(
         f"{components.status_badge_html(status)}&nbsp;**{n}**"
@@ -67,14 +57,7 @@ st.markdown(
 )
 
 st.subheader(t("Reduction and status by platform"))
-st.caption(
-    t(
-        "Reduction of the detection rate in {period} against each platform's own baseline. The "
-        "status compares the pace of decline since the baseline with the pace needed to reach "
-        "the target by the deadline; after the deadline, whether the target was reached.",
-        period=first.current_period or "—",
-    )
-)
+st.caption(charts_platforms.reduction_caption(first.current_period))
 with_figure = table.dropna(subset=["reduction"])
 components.chart(
     with_figure,
@@ -85,42 +68,13 @@ components.chart(
 )
 without = sorted(set(table["platform"]) - set(with_figure["platform"]))
 if without:
-    st.caption(
-        t(
-            "○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
-            "platform: {names}",
-            plural="○ No figure (no baseline yet, or no detection figures in {period}) for {n} "
-            "platforms: {names}",
-            n=len(without),
-            period=first.current_period or "—",
-            names=", ".join(without),
-        )
-    )
+    st.caption(charts_platforms.without_figure_text(without, first.current_period))
 
 st.subheader(t("Detection rate by platform against the target path"))
 series = data.reduction_series(src, filters, by="platform")
 shown = charts_platforms.largest_platforms(series, charts_platforms.MAX_PANELS)
 hidden = series["group"].nunique() - len(shown)
-st.caption(
-    t(
-        "Index of each platform's detection rate, baseline = 100, in the platform's colour. "
-        "Dashed: the path at the pace needed to reach the target by the deadline, then the "
-        "target level. A symbol before the name gives the status."
-    )
-    + (
-        " "
-        + t(
-            "Showing the {shown} platforms with the largest baseline volume; {n} more with a "
-            "baseline are not shown — choose them in the Platform filter.",
-            plural="Showing the {shown} platforms with the largest baseline volume; {n} more "
-            "with a baseline are not shown — choose them in the Platform filter.",
-            n=hidden,
-            shown=len(shown),
-        )
-        if hidden
-        else ""
-    )
-)
+st.caption(charts_platforms.trends_caption(len(shown), hidden))
 components.chart(
     charts_platforms.trend_table(series, statuses, target, shown),
     partial(charts_platforms.trend_figure, target=target, colors=colors),

@@ -14,11 +14,10 @@ import streamlit as st
 
 from coalition import charts
 from coalition import charts_regions as regions_charts
-from coalition.i18n import format_count, format_date, format_percent, region_name, t
+from coalition.i18n import format_count, format_percent, region_name, t
 from coalition.reference import GLOBAL
 from coalition.ui import components, data
 from coalition.ui.filter_bar import filter_bar
-from metrics.filters import month_bounds, quarter_of
 
 
 def table(frame: pd.DataFrame, key: str) -> None:
@@ -60,15 +59,7 @@ if by_country.empty:
 options = data.filter_options(src)
 regions = breakdown("region", filters)
 st.markdown(
-    t(
-        "Where partners' listings were removed or blocked, and where monitoring finds them, "
-        "**{first} to {last}**. Reduction and status as of {date}, against the target "
-        "({target}).",
-        first=filters.period_from or quarter_of(month_bounds(options.first_month)[0]),
-        last=filters.period_to or quarter_of(month_bounds(options.last_month)[0]),
-        date=format_date(regions["as_of"].dropna().max()),
-        target=target.name if target else "—",
-    )
+    regions_charts.headline_text(filters, options.first_month, options.last_month, regions, target)
 )
 measure = st.radio(
     t("Measure"),
@@ -131,11 +122,7 @@ with reduction:
     st.metric(
         t("Reduction vs baseline"),
         format_percent(row.reduction),
-        help=t(
-            "1 − detection rate in {period} ÷ detection rate at baseline, over the platforms "
-            "with data in both (the matched panel) in this region.",
-            period=row.current_period if pd.notna(row.current_period) else "—",
-        ),
+        help=regions_charts.reduction_help(row.current_period),
     )
     st.caption(charts.panel_text(row.platforms_in_panel, row.coverage_share))
 with progress:

@@ -14,19 +14,13 @@ import streamlit as st
 
 from coalition import charts_species as cs
 from coalition import theme
-from coalition.i18n import format_date, format_percent, t
+from coalition.i18n import t
 from coalition.ui import components, data, language
 from coalition.ui.filter_bar import filter_bar
 from metrics import Target
 from metrics.filters import month_bounds
 
-TOP = 15  # platforms and countries named in the drill-down; the rest are summed
 DETAIL_KEY = "species_detail"
-
-
-def table_height(table: pd.DataFrame) -> int:
-    """Every row of a table in view, without a scroll bar (Streamlit rows are 35 px high)."""
-    return 35 * (len(table) + 1) + 3
 
 
 src = data.current()
@@ -47,26 +41,10 @@ target = Target(head.target_name, head.target_reduction, head.deadline)
 per_quarter = data.actions(src, filters, by="species_group")
 as_of = head.as_of if pd.notna(head.as_of) else month_bounds(per_quarter["period"].max())[1]
 
-st.markdown(
-    t(
-        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
-        "({name})",
-        date=format_date(as_of),
-        reduction=format_percent(target.reduction, 0),
-        deadline=format_date(target.deadline),
-        name=target.name,
-    )
-)
+st.markdown(cs.headline_text(as_of, target))
 
 st.subheader(t("Reduction by species group"))
-st.caption(
-    t(
-        "1 − detection rate in {period} ÷ detection rate at baseline, per species group, over "
-        "its matched panel (the platforms with data for the group in both). The symbol and the "
-        "legend give the status; hover for the coverage of the baseline volume.",
-        period=head.current_period or "—",
-    )
-)
+st.caption(cs.reduction_caption(head.current_period))
 summary = cs.species_reduction_table(progress, reference, totals)
 components.chart(
     summary,
@@ -79,7 +57,7 @@ st.dataframe(
     cs.species_summary_display(summary),
     hide_index=True,
     width="stretch",
-    height=table_height(summary),
+    height=cs.table_height(summary),
 )
 
 st.subheader(t("Actions per quarter by species group"))
@@ -92,12 +70,7 @@ components.chart(
 )
 
 st.subheader(t("Detection rate by species group"))
-st.caption(
-    t(
-        "Listings found per 1,000 monitoring searches, over every platform that reported a "
-        "sweep in the quarter (not a matched panel: the reduction above is the fair comparison)."
-    )
-)
+st.caption(cs.detection_caption())
 components.chart(
     cs.detection_table(data.detection_rate(src, filters, by="species_group"), reference),
     cs.detection_heatmap_figure,
@@ -130,7 +103,7 @@ with platforms:
     st.markdown(f"**{t('Actions by platform')}**")
     platform_colours = theme.category_colors(list(options.platforms["name"]))  # all, sorted
     components.chart(
-        cs.platform_actions_table(data.actions(src, only, by="platform", grain=None), top=TOP),
+        cs.platform_actions_table(data.actions(src, only, by="platform", grain=None)),
         partial(
             cs.ranked_actions_figure,
             key="platform",
@@ -145,7 +118,7 @@ with countries:
     st.markdown(f"**{t('Actions by country')}**")
     countries = language.with_country_names(data.countries(src))
     by_country = cs.country_actions_table(
-        data.actions(src, only, by="country", grain=None), countries, "name", top=TOP
+        data.actions(src, only, by="country", grain=None), countries, "name"
     )
     drawn = components.chart(
         by_country,
@@ -166,5 +139,5 @@ with countries:
             ),
             hide_index=True,
             width="stretch",
-            height=table_height(by_country),
+            height=cs.table_height(by_country),
         )
