@@ -297,32 +297,12 @@ totals AS MATERIALIZED (
     WHERE (status = 'accepted' AND replaced_by_pending IS NULL) OR status = 'submitted'
     GROUP BY platform_id, period
 ),
--- a number for each key (platform, species group, country, month or quarter), so that the join
--- of two million keys to their predecessors carries numbers only: with the text columns it
--- took half as much time again, and memory near the database's limit
-species_codes AS (
-    SELECT species_group, row_number() OVER (ORDER BY species_group) AS code
-    FROM (SELECT DISTINCT species_group FROM rollup_species)
-),
-country_codes AS (
-    SELECT country, row_number() OVER (ORDER BY country) AS code
-    FROM (SELECT DISTINCT country FROM rollup_country WHERE country IS NOT NULL)
-),
-code_sizes AS (
-    SELECT (SELECT count(*) + 1 FROM species_codes) AS species,
-           (SELECT count(*) + 1 FROM country_codes) AS countries
-),
 cells AS NOT MATERIALIZED (
     SELECT r.platform_id, r.partner, r.period, r.period_kind, r.start_date, r.end_date,
            r.species_group, r.country,
-           ((r.platform_id * z.species + s.code) * z.countries + coalesce(c.code, 0)) * 2
-               + CAST(r.period_kind = 'quarter' AS INTEGER) AS key_code,
            r.listings_removed, r.listings_blocked, r.accounts_actioned, r.reports_received,
            r.listings_detected, r.search_effort
     FROM rollup_cells AS r
-    CROSS JOIN code_sizes AS z
-    JOIN species_codes AS s ON s.species_group = r.species_group
-    LEFT JOIN country_codes AS c ON c.country = r.country
     WHERE (r.status = 'accepted' AND r.replaced_by_pending IS NULL) OR r.status = 'submitted'
 ),
 split AS (
@@ -336,9 +316,8 @@ figures AS NOT MATERIALIZED (
     UNION ALL
     SELECT c.platform_id, any_value(c.partner), c.period, any_value(c.period_kind),
            any_value(c.start_date), any_value(c.end_date), c.species_group, c.country,
-           any_value(c.key_code), sum(c.listings_removed), sum(c.listings_blocked),
-           sum(c.accounts_actioned), sum(c.reports_received), sum(c.listings_detected),
-           sum(c.search_effort)
+           sum(c.listings_removed), sum(c.listings_blocked), sum(c.accounts_actioned),
+           sum(c.reports_received), sum(c.listings_detected), sum(c.search_effort)
     FROM cells AS c
     SEMI JOIN split AS s ON s.platform_id = c.platform_id AND s.period = c.period
     GROUP BY c.platform_id, c.period, c.species_group, c.country
@@ -349,58 +328,73 @@ due AS (
     WHERE kind = 'quarter'
 ),
 
--- jump: the pairs of a key and the same key in the previous period where some count jumped
--- (the costly part: every key is joined to its predecessor), named, then count by count
-jump_pairs AS MATERIALIZED (
-    SELECT n.key_code, n.start_date,
+-- jump: the keys that may have jumped from one period to the next (the costly part: every
+-- key is joined to its predecessor), then the rule on their exact counts, count by count.
+-- ``approx`` holds all that join needs, small, read twice (cheaper than keeping it): each key
+-- as a number (a hash of its parts) and its counts as floating-point numbers. Two keys could
+-- share a hash (a chance of about one in 10^19): that would only add a key to check. A count
+-- jumps up (the larger one now) or down (the larger one before); the larger is compared against
+-- a factor a thousandth smaller: rounding a count to a floating-point number moves it by far
+-- less than that, so every jump is kept, and a pair kept that is not one fails the exact rule.
+approx AS NOT MATERIALIZED (
+    SELECT hash(platform_id, species_group, country, period_kind) AS key_hash,
+           start_date, end_date,
+           CAST(listings_removed AS DOUBLE) AS removed,
+           CAST(listings_blocked AS DOUBLE) AS blocked,
+           CAST(accounts_actioned AS DOUBLE) AS accounts,
+           CAST(reports_received AS DOUBLE) AS reports,
+           CAST(listings_detected AS DOUBLE) AS detected,
+           CAST(search_effort AS DOUBLE) AS effort
+    FROM figures
+),
+jump_candidates AS MATERIALIZED (
+    SELECT DISTINCT n.key_hash
+    FROM approx AS n
+    JOIN approx AS o ON o.key_hash = n.key_hash AND o.end_date + 1 = n.start_date
+    WHERE (n.removed >= $jump_minimum AND n.removed > ($jump_factor * 0.999) * o.removed)
+       OR (o.removed >= $jump_minimum AND o.removed > ($jump_factor * 0.999) * n.removed)
+       OR (n.blocked >= $jump_minimum AND n.blocked > ($jump_factor * 0.999) * o.blocked)
+       OR (o.blocked >= $jump_minimum AND o.blocked > ($jump_factor * 0.999) * n.blocked)
+       OR (n.accounts >= $jump_minimum AND n.accounts > ($jump_factor * 0.999) * o.accounts)
+       OR (o.accounts >= $jump_minimum AND o.accounts > ($jump_factor * 0.999) * n.accounts)
+       OR (n.reports >= $jump_minimum AND n.reports > ($jump_factor * 0.999) * o.reports)
+       OR (o.reports >= $jump_minimum AND o.reports > ($jump_factor * 0.999) * n.reports)
+       OR (n.detected >= $jump_minimum AND n.detected > ($jump_factor * 0.999) * o.detected)
+       OR (o.detected >= $jump_minimum AND o.detected > ($jump_factor * 0.999) * n.detected)
+       OR (n.effort >= $jump_minimum AND n.effort > ($jump_factor * 0.999) * o.effort)
+       OR (o.effort >= $jump_minimum AND o.effort > ($jump_factor * 0.999) * n.effort)
+),
+jump_key_counts AS MATERIALIZED (
+    -- the exact counts of those keys, every period, summed as in ``figures``; then each
+    -- period's against the previous one's
+    SELECT platform_id, any_value(partner) AS partner, period, species_group, country,
+           sum(listings_removed) AS listings_removed, sum(listings_blocked) AS listings_blocked,
+           sum(accounts_actioned) AS accounts_actioned,
+           sum(reports_received) AS reports_received,
+           sum(listings_detected) AS listings_detected, sum(search_effort) AS search_effort
+    FROM cells
+    WHERE hash(platform_id, species_group, country, period_kind)
+          IN (SELECT key_hash FROM jump_candidates)
+    GROUP BY platform_id, period, species_group, country
+),
+jump_counts AS (
+    SELECT n.partner, n.platform_id, n.period, o.period AS previous, n.species_group,
+           n.country,
            [n.listings_removed, n.listings_blocked, n.accounts_actioned, n.reports_received,
             n.listings_detected, n.search_effort] AS now,
            [o.listings_removed, o.listings_blocked, o.accounts_actioned, o.reports_received,
             o.listings_detected, o.search_effort] AS before
-    FROM figures AS n
-    JOIN figures AS o ON o.key_code = n.key_code AND o.end_date + 1 = n.start_date
-    WHERE (greatest(n.listings_removed, o.listings_removed) >= $jump_minimum
-           AND (n.listings_removed > $jump_factor * o.listings_removed
-                OR n.listings_removed * $jump_factor < o.listings_removed))
-       OR (greatest(n.listings_blocked, o.listings_blocked) >= $jump_minimum
-           AND (n.listings_blocked > $jump_factor * o.listings_blocked
-                OR n.listings_blocked * $jump_factor < o.listings_blocked))
-       OR (greatest(n.accounts_actioned, o.accounts_actioned) >= $jump_minimum
-           AND (n.accounts_actioned > $jump_factor * o.accounts_actioned
-                OR n.accounts_actioned * $jump_factor < o.accounts_actioned))
-       OR (greatest(n.reports_received, o.reports_received) >= $jump_minimum
-           AND (n.reports_received > $jump_factor * o.reports_received
-                OR n.reports_received * $jump_factor < o.reports_received))
-       OR (greatest(n.listings_detected, o.listings_detected) >= $jump_minimum
-           AND (n.listings_detected > $jump_factor * o.listings_detected
-                OR n.listings_detected * $jump_factor < o.listings_detected))
-       OR (greatest(n.search_effort, o.search_effort) >= $jump_minimum
-           AND (n.search_effort > $jump_factor * o.search_effort
-                OR n.search_effort * $jump_factor < o.search_effort))
-),
-jump_keys AS (
-    -- the few pairs found, named again: the key's parts back from its number
-    SELECT pl.partner, p.platform_id, n.period, q.period AS previous, s.species_group,
-           c.country, p.now, p.before
-    FROM (
-        SELECT j.start_date, j.now, j.before,
-               CASE j.key_code % 2 WHEN 1 THEN 'quarter' ELSE 'month' END AS kind,
-               j.key_code // 2 % z.countries AS country_code,
-               j.key_code // 2 // z.countries % z.species AS species_code,
-               j.key_code // 2 // z.countries // z.species AS platform_id
-        FROM jump_pairs AS j
-        CROSS JOIN code_sizes AS z
-    ) AS p
-    JOIN platforms AS pl ON pl.id = p.platform_id
-    JOIN species_codes AS s ON s.code = p.species_code
-    LEFT JOIN country_codes AS c ON c.code = p.country_code
-    JOIN periods AS n ON n.kind = p.kind AND n.start_date = p.start_date
+    FROM jump_key_counts AS n
+    JOIN periods AS p ON p.period = n.period
     JOIN periods AS q ON q.kind = p.kind AND q.end_date + 1 = p.start_date
+    JOIN jump_key_counts AS o
+      ON o.platform_id = n.platform_id AND o.period = q.period
+     AND o.species_group = n.species_group AND o.country IS NOT DISTINCT FROM n.country
 ),
 jump_measures AS (
     SELECT k.partner, k.platform_id, k.period, k.previous, k.species_group, k.country,
            m.measure, k.now[m.i] AS now, k.before[m.i] AS before
-    FROM jump_keys AS k
+    FROM jump_counts AS k
     CROSS JOIN (VALUES (1, 'listings_removed'), (2, 'listings_blocked'),
         (3, 'accounts_actioned'), (4, 'reports_received'), (5, 'listings_detected'),
         (6, 'search_effort')) AS m(i, measure)
