@@ -60,17 +60,30 @@ def source() -> Source:
     :class:`DatabaseUnreadable` when the file is not one DuckDB can read, and
     :class:`coalition.db.DatabaseBusy` when another process holds it too long.
     """
-    db = Database(resolve_path(), retry_seconds=RETRY_SECONDS)
+    # lingering like the page's queries: the signed-in user's lookup and the page's first
+    # query then use this opening of the file instead of opening it again
+    db = Database(resolve_path(), retry_seconds=RETRY_SECONDS, linger_seconds=LINGER_SECONDS)
     if not db.exists:
         raise DatabaseNotInitialised(str(db.path))
     try:
-        with db.read():  # one opening of the file for both questions
-            if not store.is_initialised(db):
+        with db.read() as cur:  # one opening of the file for every question
+            try:  # the schema's version and the data's, in one query (this runs every run)
+                values = dict(cur.execute(_VERSIONS).fetchall())
+            except duckdb.CatalogException:  # no meta table: no schema
+                raise DatabaseNotInitialised(str(db.path)) from None
+            schema = values.get("schema_version")
+            if schema is None:
                 raise DatabaseNotInitialised(str(db.path))
-            migrate.upgrade(db)  # a database from an older release is brought up to date
-            return Source(str(db.path.resolve()), db.data_version())
+            version = int(values["data_version"]) if "data_version" in values else 0
+            if (int(schema) if schema else 0) != migrate.latest_version():
+                migrate.upgrade(db)  # a database from an older release is brought up to date
+                version = db.data_version()
+            return Source(str(db.path.resolve()), version)
     except duckdb.Error as exc:
         raise DatabaseUnreadable(str(exc)) from exc
+
+
+_VERSIONS = "SELECT key, value FROM meta WHERE key IN ('schema_version', 'data_version')"
 
 
 _CURRENT = "_coalition_source"
