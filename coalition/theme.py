@@ -121,11 +121,26 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
+_TEMPLATE_JSON = pio.templates[TEMPLATE_NAME].to_plotly_json()
+
+
+def make_default() -> None:
+    """Have new figures start from the coalition template: a figure copies the default
+    template when it is made, and :func:`apply` then has nothing to replace (setting a
+    template checks and copies it, a few milliseconds per figure). Streamlit puts its own
+    default in place when it first draws a chart, so the app calls this again before building
+    its figures; every figure gets :func:`apply` all the same."""
+    if pio.templates.default != TEMPLATE_NAME:
+        pio.templates.default = TEMPLATE_NAME
+
+
+make_default()
 
 
 def apply(fig: go.Figure) -> go.Figure:
-    """Give a figure the coalition template."""
-    fig.update_layout(template=pio.templates[TEMPLATE_NAME])
+    """Give a figure the coalition template (unless it has exactly that template already)."""
+    if fig.layout.template.to_plotly_json() != _TEMPLATE_JSON:
+        fig.layout.template = pio.templates[TEMPLATE_NAME]
     return fig
 
 

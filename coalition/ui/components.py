@@ -139,6 +139,7 @@ def figure_for(table: pd.DataFrame, figure: Callable[[pd.DataFrame], go.Figure])
     Pass a module-level function or a :func:`functools.partial` of one, so that every input
     is visible; a lambda is built on every run. The figure returned is shared: do not change
     it."""
+    theme.make_default()  # again: Streamlit sets its own when it first draws a chart
     key = _figure_key(figure, table)
     if key is None:
         return figure(table)
@@ -169,7 +170,7 @@ def chart(
     )
     st.download_button(
         t("Download the table (CSV)"),
-        data=csv_bytes(table),
+        data=functools.partial(csv_bytes, table),  # made when clicked, not on every run
         file_name=f"{key}.csv",
         mime="text/csv",
         key=f"download_{key}",

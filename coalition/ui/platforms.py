@@ -47,7 +47,7 @@ def figures_table(table: pd.DataFrame) -> None:
     )
     st.download_button(
         t("Download the table (CSV)"),
-        data=components.csv_bytes(table),
+        data=partial(components.csv_bytes, table),  # made when clicked, not on every run
         file_name="platforms.csv",
         mime="text/csv",
         key="download_platform_table",
