@@ -32,7 +32,7 @@ def table(frame: pd.DataFrame, key: str) -> None:
 
 def download(frame: pd.DataFrame, key: str) -> None:
     """The unformatted figures of a table as CSV, as ``components.chart`` offers them."""
-    csv = components.csv_bytes(frame)
+    csv = partial(components.csv_bytes, frame)  # made when clicked, not on every run
     label, icon = t("Download the table (CSV)"), ":material/download:"
     st.download_button(label, csv, f"{key}.csv", "text/csv", key=f"download_{key}", icon=icon,
                        on_click="ignore")  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 
 import duckdb
 import pandas as pd
@@ -597,7 +598,7 @@ def audit_section(db: Database) -> None:
     st.dataframe(table, hide_index=True, key="admin_audit_table")
     st.download_button(
         t("Download the audit log (CSV)"),
-        data=csv_bytes(table),
+        data=partial(csv_bytes, table),  # made when clicked, not on every run
         file_name="audit-log.csv",
         mime="text/csv",
         key="admin_audit_download",

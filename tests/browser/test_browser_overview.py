@@ -21,6 +21,7 @@ import pytest
 
 import metrics
 from coalition import theme
+from coalition.charts import INDEX_TABLE_COLUMNS
 from coalition.i18n import format_count, format_percent
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,6 +137,12 @@ def test_overview_renders_headline_and_charts(tmp_path):
             text = page.inner_text("body")
             page.screenshot(path=str(screenshot), full_page=True)
             plots = page.locator(".js-plotly-plot").count()
+            # the chart's table as CSV: made by the server when the button is clicked
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Download the table (CSV)").first.click()
+            csv_name = download.value.suggested_filename
+            csv_path = tmp_path / csv_name
+            download.value.save_as(csv_path)
         finally:
             browser.close()
 
@@ -151,3 +158,9 @@ def test_overview_renders_headline_and_charts(tmp_path):
     assert not blocked, f"the page asked for something outside localhost: {blocked}"
     assert not errors, f"errors in the page: {errors}"
     assert screenshot.stat().st_size > 10_000
+    assert csv_name == "detection_rate_index.csv"
+    content = csv_path.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs for Chinese
+    header, *rows = content.decode("utf-8-sig").splitlines()
+    assert header.split(",")[:2] == list(INDEX_TABLE_COLUMNS[:2])
+    assert len(rows) >= 4  # a quarter per row
