@@ -8,6 +8,7 @@ thousands separators), so what a reader sees on hover is what a test can read.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -86,6 +87,19 @@ def panel_text(platforms: float | None, coverage: float | None) -> str:
 
 
 # --- Detection-rate index, trend and target ---------------------------------------------------
+
+
+def headline_text(as_of: dt.date, target: Target) -> str:
+    """The line above the Overview's and the Species page's charts: the as-of date and the
+    target."""
+    return t(
+        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
+        "({name})",
+        date=format_date(as_of),
+        reduction=format_percent(target.reduction, 0),
+        deadline=format_date(target.deadline),
+        name=target.name,
+    )
 
 
 def index_table(series: pd.DataFrame, path: pd.DataFrame, target: Target) -> pd.DataFrame:

@@ -9,7 +9,6 @@ over every slug in sort order, so a group keeps its colour under every filter an
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,7 +17,7 @@ import plotly.graph_objects as go
 
 from coalition import theme
 from coalition.charts import _empty, quarter_axis, quarter_range
-from coalition.i18n import format_count, format_date, format_percent, t
+from coalition.i18n import format_count, format_percent, t
 from coalition.reference import GLOBAL
 from metrics import STATUSES, Target
 
@@ -94,18 +93,6 @@ DETAIL_TOP = 15
 def table_height(table: pd.DataFrame) -> int:
     """Every row of a table in view, without a scroll bar (Streamlit rows are 35 px high)."""
     return 35 * (len(table) + 1) + 3
-
-
-def headline_text(as_of: dt.date, target: Target) -> str:
-    """The line above the page's charts: the as-of date and the target."""
-    return t(
-        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
-        "({name})",
-        date=format_date(as_of),
-        reduction=format_percent(target.reduction, 0),
-        deadline=format_date(target.deadline),
-        name=target.name,
-    )
 
 
 def reduction_caption(period: str | None) -> str:

@@ -276,3 +276,12 @@ def test_quarter_helpers():
 def test_charts_do_not_import_streamlit():
     code = "import sys, coalition.charts; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_headline_text_names_the_date_and_the_target():
+    target = metrics.Target("Coalition 2025", 0.8, dt.date(2025, 12, 31))
+    text = charts.headline_text(dt.date(2024, 6, 30), target)
+    assert text == (
+        "**As of 2024-06-30** · target: 80% reduction of the detection rate by 2025-12-31 "
+        "(Coalition 2025)"
+    )

@@ -379,12 +379,6 @@ def test_figures_serialise_for_the_browser():
 # --- the page's texts and sizes, built here so that the page only draws them -----------------
 
 
-def test_headline_text_names_the_date_and_the_target():
-    target = metrics.Target("Coalition 2025", 0.8, dt.date(2025, 12, 31))
-    text = cs.headline_text(dt.date(2024, 6, 30), target)
-    assert text.startswith("**As of ") and "80%" in text and "(Coalition 2025)" in text
-
-
 def test_reduction_caption_names_the_quarter_or_a_dash():
     assert "2024-Q2" in cs.reduction_caption("2024-Q2")
     assert "detection rate in — ÷" in cs.reduction_caption(None)

@@ -29,16 +29,7 @@ per_quarter = data.actions(src, filters)
 coverage = data.reporting_coverage(src, filters)
 as_of = head.as_of if pd.notna(head.as_of) else month_bounds(per_quarter["period"].max())[1]
 
-st.markdown(
-    t(
-        "**As of {date}** · target: {reduction} reduction of the detection rate by {deadline} "
-        "({name})",
-        date=format_date(as_of),
-        reduction=format_percent(target.reduction, 0),
-        deadline=format_date(target.deadline),
-        name=target.name,
-    )
-)
+st.markdown(charts.headline_text(as_of, target))
 
 if head.withheld:
     components.withheld_headline()

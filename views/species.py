@@ -12,8 +12,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from coalition import charts, theme
 from coalition import charts_species as cs
-from coalition import theme
 from coalition.i18n import t
 from coalition.ui import components, data, language
 from coalition.ui.filter_bar import filter_bar
@@ -41,7 +41,7 @@ target = Target(head.target_name, head.target_reduction, head.deadline)
 per_quarter = data.actions(src, filters, by="species_group")
 as_of = head.as_of if pd.notna(head.as_of) else month_bounds(per_quarter["period"].max())[1]
 
-st.markdown(cs.headline_text(as_of, target))
+st.markdown(charts.headline_text(as_of, target))
 
 st.subheader(t("Reduction by species group"))
 st.caption(cs.reduction_caption(head.current_period))
