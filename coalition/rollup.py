@@ -191,7 +191,8 @@ def refresh(
     """Rebuild the rollup tables from ``facts`` (all of them), or only the rows of
     ``platform_ids``, inside the caller's transaction. It does not stamp them: see
     :func:`after_write`. A full rebuild makes ``rollup_cells`` a table or, with
-    ``cells_table=False``, a view; a partial one leaves a view as it is (it is never stale)."""
+    ``cells_table=False``, a view; a partial one must be told which it is, and leaves a view
+    as it is (it is never stale)."""
     if platform_ids is None:
         for name in _LEVELS:
             kind = "TABLE" if name != CELLS or cells_table else "VIEW"
@@ -204,15 +205,14 @@ def refresh(
     ids = sorted({int(i) for i in platform_ids})
     if not ids:
         return
-    stored = [name for name in TABLES if _kind(cur, name) == "TABLE"]
+    stored = [name for name in TABLES if name != CELLS or cells_table]
     for name in stored:
         cur.execute(f"DELETE FROM {name} WHERE list_contains($ids, platform_id)", {"ids": ids})
     for name in _LEVELS:
-        if name not in stored:
-            continue
-        where = "WHERE list_contains($ids, platform_id)"
-        sql = level_sql(name, where, cells_table=CELLS in stored)
-        cur.execute(f"INSERT INTO {name} BY NAME {sql}", {"ids": ids})
+        if name in stored:
+            where = "WHERE list_contains($ids, platform_id)"
+            sql = level_sql(name, where, cells_table=cells_table)
+            cur.execute(f"INSERT INTO {name} BY NAME {sql}", {"ids": ids})
     cur.execute(
         "INSERT INTO rollup_uploads BY NAME "
         + UPLOADS.format(where="WHERE list_contains($ids, r.platform_id)"),
@@ -292,7 +292,7 @@ def update(cur: duckdb.DuckDBPyConnection) -> str:
         changed = sorted(
             p for p in current.keys() | stored.keys() if current.get(p) != stored.get(p)
         )
-        refresh(cur, changed)
+        refresh(cur, changed, cells_table=cells_table)  # of the kind it has (``complete``)
         done = f"{len(changed)} platforms"
     else:
         refresh(cur, cells_table=cells_table)

@@ -257,7 +257,9 @@ def test_a_write_updates_only_the_platforms_it_touched(build_db, monkeypatch):
     refreshed: list[list[int]] = []
     real = rollup.refresh
     monkeypatch.setattr(
-        rollup, "refresh", lambda cur, ids=None: (refreshed.append(ids), real(cur, ids))[1]
+        rollup,
+        "refresh",
+        lambda cur, ids=None, **kw: (refreshed.append(ids), real(cur, ids, **kw))[1],
     )
     with db.write() as cur:
         add_social_quarter(cur)
