@@ -29,7 +29,7 @@ from typing import IO, Any
 import pandas as pd
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_format_date
-from babel.numbers import format_decimal as _babel_format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 DOMAIN = "messages"
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,29 +130,39 @@ def _missing(value: object) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
+# Parsed once: a table's column formats the same pattern hundreds of times per page.
+@cache
+def _percent_pattern(language: str, digits: int) -> NumberPattern:
+    pattern = copy(_locale(language).percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern
+
+
+@cache
+def _decimal_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits > 0 else ""))
+
+
 def format_percent(value: float | None, digits: int = 1) -> str:
     """0.3965 → '39.6%' (in French '39,6 %'); missing → '—'."""
     if _missing(value):
         return MISSING
-    locale = _locale(get_language())
-    pattern = copy(locale.percent_formats[None])
-    pattern.frac_prec = (digits, digits)
-    return pattern.apply(value, locale)
+    language = get_language()
+    return _percent_pattern(language, digits).apply(value, _locale(language))
 
 
 def format_count(value: float | None) -> str:
     """1234567 → '1,234,567' (in French '1 234 567'); missing → '—'."""
     if _missing(value):
         return MISSING
-    return _babel_format_decimal(value, "#,##0", locale=_locale(get_language()))
+    return _decimal_pattern(0).apply(value, _locale(get_language()))
 
 
 def format_number(value: float | None, digits: int = 1) -> str:
     """12.345 → '12.3' (in French '12,3'), with thousands separators; missing → '—'."""
     if _missing(value):
         return MISSING
-    fraction = "." + "0" * digits if digits > 0 else ""
-    return _babel_format_decimal(value, "#,##0" + fraction, locale=_locale(get_language()))
+    return _decimal_pattern(digits).apply(value, _locale(get_language()))
 
 
 def format_date(value: dt.date | None) -> str:
