@@ -17,8 +17,17 @@ MIN_POINTS = 4
 MIN_COVERAGE = 0.5
 
 
+# a day in microseconds: the resolution pandas used when these were Timestamp arithmetic
+_DAY_US = 86_400_000_000
+
+
 def decimal_year(day: dt.date | pd.Timestamp) -> float:
     """2020-07-01 → 2020.497…: the time axis of the trend."""
+    if type(day) is dt.date and day.year < dt.MAXYEAR:
+        # whole days over the days in the year: the same float as the Timestamp route below
+        start = dt.date(day.year, 1, 1).toordinal()
+        length = dt.date(day.year + 1, 1, 1).toordinal() - start
+        return day.year + (day.toordinal() - start) / length
     day = pd.Timestamp(day)
     start = pd.Timestamp(year=day.year, month=1, day=1)
     length = pd.Timestamp(year=day.year + 1, month=1, day=1) - start
@@ -27,11 +36,18 @@ def decimal_year(day: dt.date | pd.Timestamp) -> float:
 
 def from_decimal_year(x: float) -> dt.date:
     year = math.floor(x)
+    if dt.MINYEAR <= year < dt.MAXYEAR:
+        # the year's length in microseconds times the fraction, cut to whole microseconds and
+        # then to the day, as Timestamp + fraction × Timedelta did
+        start = dt.date(year, 1, 1)
+        length = dt.date(year + 1, 1, 1).toordinal() - start.toordinal()
+        return start + dt.timedelta(days=int((x - year) * (length * _DAY_US)) // _DAY_US)
     start = pd.Timestamp(year=year, month=1, day=1)
     length = pd.Timestamp(year=year + 1, month=1, day=1) - start
     return (start + (x - year) * length).date()
 
 
+@cache
 def quarter_midpoint(quarter: str) -> dt.date:
     first, last = month_bounds(quarter)
     return first + (last - first + dt.timedelta(days=1)) / 2
@@ -40,6 +56,12 @@ def quarter_midpoint(quarter: str) -> dt.date:
 @cache
 def _quarter_x(quarter: str) -> float:
     return decimal_year(quarter_midpoint(quarter))
+
+
+@cache
+def _t_quantile(level: float, dof: int) -> float:
+    # the two-sided Student t quantile of the band; scipy takes ~0.3 ms a call
+    return float(stats.t.ppf(0.5 + level / 2, dof))
 
 
 @dataclass(frozen=True)
@@ -62,10 +84,12 @@ class Trend:
 
     def index_at(self, when: dt.date, level: float = 0.95) -> tuple[float, float, float]:
         """The fitted rate index at a date, with the band of the fitted trend (``level``)."""
-        x = decimal_year(when)
+        return self._index_at_x(decimal_year(when), level)
+
+    def _index_at_x(self, x: float, level: float = 0.95) -> tuple[float, float, float]:
         centre = self.intercept + self.slope * x
         se = self.residual_sd * math.sqrt(1 / self.n + (x - self.x_mean) ** 2 / self.sxx)
-        half = stats.t.ppf(0.5 + level / 2, self.n - 2) * se
+        half = _t_quantile(level, self.n - 2) * se
         return math.exp(centre), math.exp(centre - half), math.exp(centre + half)
 
     def date_reaching(self, index: float) -> dt.date | None:
@@ -84,26 +108,40 @@ def fit_trend(series: pd.DataFrame) -> Trend | None:
     Uses the quarters with a positive rate index whose matched panel covers at least half of the
     baseline volume (earlier quarters speak for too few platforms); needs at least four.
     """
-    rate = series["rate_index"].to_numpy(dtype=float, na_value=np.nan)
-    coverage = series["coverage_share"].to_numpy(dtype=float, na_value=np.nan)
+    return _fit(*_fit_columns(series))
+
+
+def _fit_columns(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The period, rate index and coverage columns that :func:`_fit` reads, as arrays."""
+    return (
+        series["period"].to_numpy(),
+        series["rate_index"].to_numpy(dtype=float, na_value=np.nan),
+        series["coverage_share"].to_numpy(dtype=float, na_value=np.nan),
+    )
+
+
+def _fit(periods: np.ndarray, rate: np.ndarray, coverage: np.ndarray) -> Trend | None:
+    """:func:`fit_trend` on one group's columns, in period order."""
     with np.errstate(invalid="ignore"):
         usable = (rate > 0) & (coverage >= MIN_COVERAGE)
-    periods = series["period"].to_numpy()[usable]
+    periods = periods[usable]
     if len(periods) < MIN_POINTS:
         return None
     x = np.array([_quarter_x(q) for q in periods])
     y = np.log(rate[usable])
-    slope, intercept = np.polyfit(x, y, 1)
+    # np.polyfit, not the closed form: the same figures to the last bit as before
+    slope, intercept = (float(c) for c in np.polyfit(x, y, 1))
+    x_mean = x.mean()
     residuals = y - (intercept + slope * x)
     dof = len(x) - 2
     residual_sd = math.sqrt(float(residuals @ residuals) / dof)
     return Trend(
-        intercept=float(intercept),
-        slope=float(slope),
+        intercept=intercept,
+        slope=slope,
         n=len(x),
         residual_sd=residual_sd,
-        x_mean=float(x.mean()),
-        sxx=float(((x - x.mean()) ** 2).sum()),
+        x_mean=float(x_mean),
+        sxx=float(((x - x_mean) ** 2).sum()),
         first=quarter_midpoint(periods[0]),
         last=quarter_midpoint(periods[-1]),
     )
@@ -124,9 +162,14 @@ PATH_COLUMNS = [
 
 def trend_path(trend: Trend, quarters: list[str]) -> pd.DataFrame:
     """The fitted index and its band at each quarter's midpoint, as reductions too."""
+    return pd.DataFrame(_path_rows(trend, quarters), columns=PATH_COLUMNS)
+
+
+def _path_rows(trend: Trend, quarters: list[str]) -> list[tuple]:
+    """The rows of :func:`trend_path`."""
     rows = []
     for q in quarters:
         mid = quarter_midpoint(q)
-        centre, low, high = trend.index_at(mid)
+        centre, low, high = trend._index_at_x(_quarter_x(q))
         rows.append((q, mid, centre, low, high, 1 - centre, 1 - high, 1 - low, mid > trend.last))
-    return pd.DataFrame(rows, columns=PATH_COLUMNS)
+    return rows

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from math import log
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -27,7 +28,7 @@ from metrics import (
     targets,
 )
 from metrics.progress import pace_ratio, status_of
-from metrics.projection import fit_trend
+from metrics.projection import decimal_year, fit_trend, from_decimal_year, quarter_midpoint
 
 EXACT = {"rel": 1e-9, "abs": 1e-12}
 DEFAULT = Target("80% by end of 2020", 0.8, dt.date(2020, 12, 31))
@@ -409,3 +410,99 @@ def test_figure_as_of_the_deadline_short_of_the_target_is_missed(halving):
     assert now["as_of"] == dt.date(2019, 9, 30)
     assert now["reduction"] == pytest.approx(0.75, **EXACT)  # short of 99%
     assert now["status"] == "missed"
+
+
+# --- The time axis and the per-group split -------------------------------------------------
+
+
+def _decimal_year_by_timestamps(day: dt.date) -> float:
+    start = pd.Timestamp(year=day.year, month=1, day=1)
+    length = pd.Timestamp(year=day.year + 1, month=1, day=1) - start
+    return day.year + (pd.Timestamp(day) - start) / length
+
+
+def _from_decimal_year_by_timestamps(x: float) -> dt.date:
+    year = math.floor(x)
+    start = pd.Timestamp(year=year, month=1, day=1)
+    length = pd.Timestamp(year=year + 1, month=1, day=1) - start
+    return (start + (x - year) * length).date()
+
+
+def test_decimal_year_counts_days_as_timestamps_do():
+    assert decimal_year(dt.date(2020, 2, 15)) == 2020 + 45 / 366
+    assert decimal_year(dt.date(2019, 2, 15)) == 2019 + 45 / 365
+    assert decimal_year(dt.date(2020, 12, 31)) == DEADLINE
+    # a time of day counts too: a baseline midpoint at noon
+    assert decimal_year(pd.Timestamp("2018-07-02 12:00")) == 2018 + 182.5 / 365
+    for year in (1900, 2000, 2019, 2020, 2100):
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            assert decimal_year(day) == _decimal_year_by_timestamps(day), day
+            day += dt.timedelta(days=1)
+
+
+def test_from_decimal_year_lands_on_the_same_day_as_timestamps():
+    assert from_decimal_year(2020 + 45.5 / 366) == dt.date(2020, 2, 15)  # noon
+    assert from_decimal_year(2019.0) == dt.date(2019, 1, 1)
+    for year in (2000, 2019, 2020, 2100):
+        days = 366 if year in (2000, 2020) else 365
+        for k in range(days):
+            x = year + k / days
+            # on a day's start, and the smallest step either side of it
+            for near in (x, math.nextafter(x, 0), math.nextafter(x, 3000), x + 0.5 / days):
+                assert from_decimal_year(near) == _from_decimal_year_by_timestamps(near), near
+
+
+def _group_series(group: str, indices: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "group": group,
+            "period": list(indices),
+            "units_in_panel": 2,
+            "units_with_baseline": 2,
+            "platforms_in_panel": 1,
+            "rate_index": list(indices.values()),
+            "reduction": [1 - v for v in indices.values()],
+            "coverage_share": 1.0,
+            "baseline_midpoint": pd.Timestamp("2018-07-02 12:00"),
+            "withheld": False,
+        }
+    )
+
+
+def test_each_group_gets_its_own_trend_from_a_given_series():
+    quarters = [f"{y}-Q{q}" for y in (2019, 2020) for q in (1, 2, 3, 4)]
+    falling = {q: 0.9 ** (i + 1) * (1.02 if i % 2 else 0.98) for i, q in enumerate(quarters)}
+    flat = {q: 0.8 + 0.01 * (i % 3) for i, q in enumerate(quarters)}
+    short = dict(list(falling.items())[-3:])  # three quarters: no trend
+    series = pd.concat(
+        [_group_series("Fall", falling), _group_series("Flat", flat), _group_series("Few", short)]
+    )
+    # rows of the groups interleaved, as a query may return them
+    series = series.sort_values(["period", "group"], ignore_index=True)
+    totals = pd.DataFrame(
+        {"group": ["Fall", "Flat", "Few"], "cumulative_actions": [1, 2, 3], "withheld": False}
+    )
+    filters = Filters(period_to="2020-Q3")  # the last quarter is left out of every fit
+    con = duckdb.connect()
+    now = progress(con, filters, by="platform", target=DEFAULT, series=series, totals=totals)
+    path = projection(con, filters, by="platform", target=DEFAULT, series=series)
+    assert sorted(path["group"].unique()) == ["Fall", "Flat"]
+    for group, indices in (("Fall", falling), ("Flat", flat)):
+        upto = series[(series["group"] == group) & (series["period"] <= "2020-Q3")]
+        trend = fit_trend(upto)
+        assert trend.n == 7 and trend.last == dt.date(2020, 8, 16)
+        fitted = path[path["group"] == group].set_index("period")["fitted_index"]
+        # from the first quarter fitted to a year past the last
+        assert (fitted.index[0], fitted.index[-1], len(fitted)) == ("2019-Q1", "2021-Q3", 11)
+        for q in ("2019-Q1", "2020-Q3", "2021-Q3"):
+            assert fitted[q] == pytest.approx(trend.index_at(quarter_midpoint(q))[0], **EXACT)
+        centre, low, high = trend.index_at(DEFAULT.deadline)
+        mine = row(now, group)
+        assert mine["reduction"] == pytest.approx(1 - indices["2020-Q3"], **EXACT)
+        assert mine["projected_reduction_at_deadline"] == pytest.approx(1 - centre, **EXACT)
+        assert mine["projected_reduction_low"] == pytest.approx(1 - high, **EXACT)
+        assert mine["projected_reduction_high"] == pytest.approx(1 - low, **EXACT)
+        assert mine["projected_target_date"] == trend.date_reaching(0.2)
+    assert pd.isna(row(now, "Few")["projected_reduction_at_deadline"])
+    assert row(now, "Few")["reduction"] == pytest.approx(1 - short["2020-Q3"], **EXACT)
