@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from coalition.db import Database, get_meta, set_meta
+from metrics import rollups
 
 HERE = Path(__file__).resolve().parent
 BASE_SCHEMA = HERE / "schema.sql"
@@ -88,17 +89,25 @@ def migrate(cur: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def upgrade(db: Database) -> list[int]:
-    """Bring an existing database's schema up to this release's, if it is behind.
+    """Bring an existing database's schema up to this release's, if it is behind, and its
+    pre-aggregated tables if they were built by an older release (:mod:`coalition.rollup`:
+    until rebuilt, every page would read the records, slowly).
 
     Reads first, so a current database is not opened for writing. Raises :class:`SchemaTooNew`
-    for a database from a newer release.
+    for a database from a newer release. Returns the migrations applied.
     """
     with db.read() as cur:
         current = schema_version(cur)
-    if current == latest_version():
-        return []
+        stamp = get_meta(cur, rollups.STAMP_KEY)
     if current > latest_version():
         with db.read() as cur:
             return migrate(cur)  # raises SchemaTooNew
-    with db.write() as cur:
-        return migrate(cur)
+    if current < latest_version():
+        with db.write() as cur:  # the write brings the rollups up to date after it
+            return migrate(cur)
+    if stamp is not None and not stamp.startswith(rollups.FORMAT + ":"):
+        from coalition import rollup  # it imports the modules that import this one
+
+        with db.write(changes_figures=False) as cur:
+            rollup.update(cur)
+    return []

@@ -284,9 +284,8 @@ late_flags AS (
 # (two taxa of one species group, one with the search effort and one without); that is only
 # possible where a platform and period has more than one such kind of row — more than one
 # rollup_platform row (``groups``) — and there the rows are summed key by key.
-FLAGS_FROM_ROLLUPS = (
-    """
-WITH
+# ``{platforms}``: empty, or (for the stored jumps of some platforms) a condition on them.
+_ROLLUP_FIGURES = """
 totals AS MATERIALIZED (
     SELECT platform_id, any_value(partner) AS partner, period, any_value(quarter) AS quarter,
            count(*) AS groups,
@@ -294,7 +293,8 @@ totals AS MATERIALIZED (
            sum(listings_blocked) AS listings_blocked,
            sum(search_effort) AS search_effort
     FROM rollup_platform
-    WHERE (status = 'accepted' AND replaced_by_pending IS NULL) OR status = 'submitted'
+    WHERE ((status = 'accepted' AND replaced_by_pending IS NULL) OR status = 'submitted')
+          {platforms}
     GROUP BY platform_id, period
 ),
 cells AS NOT MATERIALIZED (
@@ -303,7 +303,8 @@ cells AS NOT MATERIALIZED (
            r.listings_removed, r.listings_blocked, r.accounts_actioned, r.reports_received,
            r.listings_detected, r.search_effort
     FROM rollup_cells AS r
-    WHERE (r.status = 'accepted' AND r.replaced_by_pending IS NULL) OR r.status = 'submitted'
+    WHERE ((r.status = 'accepted' AND r.replaced_by_pending IS NULL) OR r.status = 'submitted')
+          {platforms}
 ),
 split AS (
     SELECT platform_id, period FROM totals WHERE groups > 1
@@ -322,12 +323,12 @@ figures AS NOT MATERIALIZED (
     SEMI JOIN split AS s ON s.platform_id = c.platform_id AND s.period = c.period
     GROUP BY c.platform_id, c.period, c.species_group, c.country
 ),
-due AS (
-    SELECT period AS quarter, end_date + CAST($due_days AS INTEGER) AS due_date
-    FROM periods
-    WHERE kind = 'quarter'
-),
+"""
 
+# jump: the costly rule (every key is joined to its predecessor). On a large database its
+# flags are worked out as the rollups are refreshed, platform by platform, and kept in
+# ``rollup_jumps`` (see JUMPS); otherwise here, on reading.
+_JUMPS_FROM_FIGURES = """
 -- jump: the keys that may have jumped from one period to the next (the costly part: every
 -- key is joined to its predecessor), then the rule on their exact counts, count by count.
 -- ``approx`` holds all that join needs, small, read twice (cheaper than keeping it): each key
@@ -406,6 +407,14 @@ jump_found AS (
     FROM jump_measures
     WHERE greatest(now, before) >= $jump_minimum
       AND (now > $jump_factor * before OR now * $jump_factor < before)
+),
+"""
+
+_FLAGS_FROM_FIGURES = """
+due AS (
+    SELECT period AS quarter, end_date + CAST($due_days AS INTEGER) AS due_date
+    FROM periods
+    WHERE kind = 'quarter'
 ),
 
 -- silent
@@ -508,7 +517,7 @@ late_uploads AS MATERIALIZED (
 -- the submissions the flags name, from the records of the flagged platforms and periods: for
 -- a silent platform all of its periods, for a share of a quarter all periods in the quarter
 wanted AS (
-    SELECT platform_id, period FROM jump_found
+    SELECT platform_id, period FROM jump_wanted
     UNION SELECT platform_id, period FROM no_effort_found
     UNION SELECT platform_id, period FROM effort_found
     UNION SELECT t.platform_id, t.period FROM totals AS t
@@ -552,13 +561,6 @@ first_submissions AS (
     GROUP BY r.platform_id, r.period
 ),
 
-jump_flags AS (
-    SELECT 'jump' AS kind, j.partner, j.platform_id, j.period, k.submission_id, j.detail
-    FROM jump_found AS j
-    LEFT JOIN keys AS k
-      ON k.platform_id = j.platform_id AND k.period = j.period
-     AND k.species_group = j.species_group AND k.country IS NOT DISTINCT FROM j.country
-),
 silent_flags AS (
     SELECT 'silent' AS kind, f.partner, f.platform_id, f.period,
            (SELECT max(k.submission_id) FROM keys AS k WHERE k.platform_id = f.platform_id)
@@ -607,6 +609,85 @@ late_flags AS (
     GROUP BY l.partner, l.quarter
 ),
 """
+
+# the jump flags with the submission each names: worked out here, from ``keys``
+_JUMP_FLAGS_FROM_KEYS = (
+    """jump_wanted AS (SELECT platform_id, period FROM jump_found),
+""",
+    """jump_flags AS (
+    SELECT 'jump' AS kind, j.partner, j.platform_id, j.period, k.submission_id, j.detail
+    FROM jump_found AS j
+    LEFT JOIN keys AS k
+      ON k.platform_id = j.platform_id AND k.period = j.period
+     AND k.species_group = j.species_group AND k.country IS NOT DISTINCT FROM j.country
+),
+""",
+)
+
+
+def _figures(platforms: str) -> str:
+    return _ROLLUP_FIGURES.replace("{platforms}", platforms)
+
+
+FLAGS_FROM_ROLLUPS = (
+    "WITH\n"
+    + _figures("")
+    + _JUMPS_FROM_FIGURES
+    + _JUMP_FLAGS_FROM_KEYS[0]
+    + _FLAGS_FROM_FIGURES
+    + _JUMP_FLAGS_FROM_KEYS[1]
+    + _ALL_FLAGS
+)
+
+# The jump flags of every platform, or (``$ids``, with PLATFORMS) of some, with the submission
+# each names, as stored in ``rollup_jumps`` (coalition/rollup.py) when the rollups are
+# refreshed: the flagged keys' current records tell the submission, as ``keys`` does above.
+JUMP_COLUMNS = "partner, platform_id, period, species_group, country, detail, submission_id"
+JUMP_PARAMETERS = {"jump_factor": JUMP_FACTOR, "jump_minimum": JUMP_MINIMUM}
+PLATFORMS = "AND list_contains($ids, platform_id)"
+_JUMP_SUBMISSIONS = """
+jump_submissions AS (
+    SELECT r.platform_id, r.period, r.species_group, r.country,
+           max(r.submission_id) AS submission_id
+    FROM records AS r
+    JOIN submissions AS s ON s.id = r.submission_id
+    SEMI JOIN jump_found AS j
+      ON j.platform_id = r.platform_id AND j.period = r.period
+     AND j.species_group = r.species_group AND j.country IS NOT DISTINCT FROM r.country
+    WHERE r.superseded_by IS NULL
+      AND ((s.status = 'accepted' AND r.replaced_by_pending IS NULL) OR s.status = 'submitted')
+    GROUP BY r.platform_id, r.period, r.species_group, r.country
+)
+SELECT j.partner, j.platform_id, j.period, j.species_group, j.country, j.detail,
+       k.submission_id
+FROM jump_found AS j
+LEFT JOIN jump_submissions AS k
+  ON k.platform_id = j.platform_id AND k.period = j.period
+ AND k.species_group = j.species_group AND k.country IS NOT DISTINCT FROM j.country
+"""
+
+
+def jumps_sql(platforms: str = "") -> str:
+    """The query of the jump flags (the columns of JUMP_COLUMNS), from the rollups and the
+    flagged keys' records, for every platform or, with ``platforms=PLATFORMS``, for the
+    platform ids in the parameter ``ids``; the parameters of JUMP_PARAMETERS too."""
+    return f"WITH\n{_figures(platforms)}{_JUMPS_FROM_FIGURES}{_JUMP_SUBMISSIONS}"
+
+
+# The same flags, when the jump flags are stored (a large database: see coalition/rollup.py):
+# no jump is worked out, nor its submission looked up.
+_JUMPS_STORED = (
+    "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rollup_jumps' AND NOT temporary"
+)
+FLAGS_FROM_STORED_JUMPS = (
+    "WITH\n"
+    + _figures("")
+    + f"jump_found AS (SELECT {JUMP_COLUMNS} FROM rollup_jumps),\n"
+    + "jump_wanted AS (SELECT platform_id, period FROM jump_found WHERE false),\n"
+    + _FLAGS_FROM_FIGURES
+    + "jump_flags AS (\n"
+    + "    SELECT 'jump' AS kind, partner, platform_id, period, submission_id, detail\n"
+    + "    FROM jump_found\n),\n"
     + _ALL_FLAGS
 )
 
@@ -617,21 +698,25 @@ def flags(cur: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> pd.Da
     (for a late quarter, the late platforms), ``period``, ``submission_id``, ``detail`` (what
     was found, in words) and ``severity`` (``warning``: the figure may be wrong; ``info``:
     worth knowing when reading the figures). ``today`` decides which quarters are due. Read
-    from the pre-aggregated tables when they are up to date (:func:`metrics.rollups.fresh`)."""
+    from the pre-aggregated tables when they are up to date (:func:`metrics.rollups.fresh`),
+    and the jumps from those stored with them when there are."""
     today = today or dt.date.today()
-    frame = cur.execute(
-        FLAGS_FROM_ROLLUPS if rollups.fresh(cur) else FLAGS,
-        {
-            "today": today,
-            "due_days": due_days(cur),
-            "jump_factor": JUMP_FACTOR,
-            "jump_minimum": JUMP_MINIMUM,
-            "effort_factor": EFFORT_FACTOR,
-            "share_points": SHARE_POINTS,
-            "share_factor": SHARE_FACTOR,
-            "share_minimum": SHARE_MINIMUM,
-        },
-    ).df()
+    if not rollups.fresh(cur):
+        query = FLAGS
+    elif cur.execute(_JUMPS_STORED).fetchone()[0]:
+        query = FLAGS_FROM_STORED_JUMPS
+    else:
+        query = FLAGS_FROM_ROLLUPS
+    params = {
+        "today": today,
+        "due_days": due_days(cur),
+        **JUMP_PARAMETERS,
+        "effort_factor": EFFORT_FACTOR,
+        "share_points": SHARE_POINTS,
+        "share_factor": SHARE_FACTOR,
+        "share_minimum": SHARE_MINIMUM,
+    }
+    frame = cur.execute(query, {k: v for k, v in params.items() if f"${k}" in query}).df()
     frame["severity"] = frame["kind"].map(SEVERITY)
     frame["submission_id"] = frame["submission_id"].astype("Int64")
     frame["kind_order"] = frame["kind"].map(KINDS.index)

@@ -20,7 +20,7 @@ import duckdb
 
 # Bump when the tables' definition in coalition/rollup.py changes: older tables are then
 # ignored until rebuilt.
-FORMAT = "2"
+FORMAT = "3"
 STAMP_KEY = "rollup_version"
 
 # the dimensions each table keeps, beyond status, platform, partner, sector and period

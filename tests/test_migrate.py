@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 import metrics
-from coalition import migrate, store
+from coalition import migrate, rollup, store
 from coalition.cli import cli
 from coalition.db import Database, set_meta
 from coalition.ingest import ingest
+from metrics import rollups
 
 RELEASE1 = Path(__file__).resolve().parent / "data" / "release1.duckdb.gz"
 # What the first release stored (see tests/data/README.md)
@@ -221,3 +222,19 @@ def test_the_upgraded_records_still_refuse_what_they_refused(old: Database) -> N
             "listings_removed) VALUES (NULL, 1, 1, '2019-Q1', 'elephants', 1)"
         )
     assert rows(old)["records"] == ROWS["records"]
+
+
+def test_rollups_of_an_older_release_are_rebuilt_on_opening(old: Database, monkeypatch) -> None:
+    """Pre-aggregated tables stamped by an older release are ignored (every page reads the
+    records); opening the database rebuilds them, without counting as new data."""
+    monkeypatch.setenv(rollup.MIN_RECORDS_ENV, "0")
+    migrate.upgrade(old)
+    version = old.data_version()
+    with old.write(changes_figures=False) as cur:
+        assert rollups.fresh(cur)
+        set_meta(cur, rollups.STAMP_KEY, f"older:{version}")
+        assert not rollups.fresh(cur)
+    assert migrate.upgrade(old) == []
+    with old.read() as cur:
+        assert rollups.fresh(cur)
+    assert old.data_version() == version

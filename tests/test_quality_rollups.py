@@ -187,13 +187,44 @@ def test_the_rollups_are_what_is_read_while_fresh(build_db, rollups_for_any_size
             )
             cur.execute("UPDATE rollup_cells SET search_effort = NULL")
             cur.execute("UPDATE rollup_platform SET search_effort = NULL")
+            cur.execute("DELETE FROM rollup_jumps")  # kept with a table rollup_cells
             assert rollups.fresh(cur)
             changed = quality.flags(cur, today=by_hand.TODAY)
         finally:
             cur.rollback()
-    assert set(before["kind"]) >= {"effort_change", "late"}
-    assert "effort_change" not in set(changed["kind"])
+    assert set(before["kind"]) >= {"effort_change", "late", "jump"}
+    assert not {"effort_change", "jump"} & set(changed["kind"])
     assert (changed["kind"] == "late").sum() > (before["kind"] == "late").sum()
+
+
+def test_the_jumps_are_stored_only_with_a_table_rollup_cells(build_db, rollups_for_any_size):
+    """With rollup_cells a table the jump flags are kept in rollup_jumps, platform by platform,
+    and a write refreshes the rows of the platforms it changed; with a view there is none."""
+    db = build_db(by_hand.PARTNERS, by_hand.SUBMISSIONS)
+    with db.read() as cur:
+        tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if rollups_for_any_size == "cells view":
+            assert "rollup_jumps" not in tables
+            return
+        stored = cur.execute("SELECT * FROM rollup_jumps ORDER BY ALL").fetchall()
+        assert stored
+        platform, period = cur.execute(
+            "SELECT platform_id, period FROM rollup_jumps ORDER BY ALL LIMIT 1"
+        ).fetchone()
+    with db.write() as cur:  # that platform and period's records taken out, as a correction would
+        cur.execute(
+            "UPDATE records SET superseded_by = -1 WHERE platform_id = ? AND period = ?",
+            [platform, period],
+        )
+    with db.read() as cur:
+        assert rollups.fresh(cur)
+        after = cur.execute("SELECT * FROM rollup_jumps ORDER BY ALL").fetchall()
+        worked_out = cur.execute(
+            quality.jumps_sql() + " ORDER BY ALL", quality.JUMP_PARAMETERS
+        ).fetchall()
+    assert after == worked_out
+    assert after != stored
+    assert not [r for r in after if (r[1], r[2]) == (platform, period)]
 
 
 # --- random databases -------------------------------------------------------------------------
