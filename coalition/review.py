@@ -22,6 +22,7 @@ from coalition.db import get_meta
 from coalition.i18n import t
 from coalition.store import COUNT_COLUMNS, StoreError
 from coalition.validation import Report, validate
+from metrics import rollups
 
 # The statuses of a partner's quarter in the matrix, in the order of precedence (see
 # :func:`status_cells`).
@@ -116,12 +117,30 @@ LEFT JOIN lateness AS l ON l.partner = pa.slug AND l.quarter = q.quarter
 ORDER BY pa.name, q.quarter
 """
 
+# The same from the pre-aggregated tables while they are fresh (coalition/rollup.py): the first
+# uploads are kept in rollup_uploads, and rollup_platform has a row for every status, platform
+# and period that facts has. Only ``received`` (which submission brought what) reads records.
+_FIRST_UPLOAD = """first_upload AS (
+    SELECT r.platform_id, r.period, min(s.uploaded_at) AS first_uploaded
+    FROM records AS r
+    JOIN submissions AS s ON s.id = r.submission_id
+    GROUP BY ALL
+),"""
+STATUS_CELLS_FROM_ROLLUPS = STATUS_CELLS.replace(
+    _FIRST_UPLOAD,
+    "first_upload AS (SELECT platform_id, period, first_uploaded FROM rollup_uploads),",
+).replace("    FROM facts AS f\n", "    FROM rollup_platform AS f\n")
+
 DEFAULT_FIRST_QUARTER = """
 SELECT least(
     (SELECT min(p.quarter) FROM partners AS pa
      JOIN periods AS p ON p.kind = 'quarter' AND pa.joined BETWEEN p.start_date AND p.end_date),
     (SELECT min(p.quarter) FROM records AS r JOIN periods AS p ON p.period = r.period))
 """
+# rollup_uploads has a row for every platform and period that records have
+DEFAULT_FIRST_QUARTER_FROM_ROLLUPS = DEFAULT_FIRST_QUARTER.replace(
+    "FROM records AS r JOIN periods", "FROM rollup_uploads AS r JOIN periods"
+)
 
 
 def _quarter_of(day: dt.date) -> str:
@@ -158,8 +177,10 @@ def status_cells(
     The deciding submission is the latest one of that kind for the quarter.
     """
     today = today or dt.date.today()
+    fresh = rollups.fresh(cur)
     if first_quarter is None:
-        first_quarter = cur.execute(DEFAULT_FIRST_QUARTER).fetchone()[0]
+        default = DEFAULT_FIRST_QUARTER_FROM_ROLLUPS if fresh else DEFAULT_FIRST_QUARTER
+        first_quarter = cur.execute(default).fetchone()[0]
     last_quarter = last_quarter or _quarter_of(today)
     columns = ["partner", "partner_name", "quarter", "due_date", "status", "submission_id"]
     if first_quarter is None:  # no partner yet
@@ -170,7 +191,7 @@ def status_cells(
                 t("'{quarter}' is not a quarter: use YYYY-Qn, e.g. 2019-Q3.", quarter=quarter)
             )
     frame = cur.execute(
-        STATUS_CELLS,
+        STATUS_CELLS_FROM_ROLLUPS if fresh else STATUS_CELLS,
         {
             "first": first_quarter,
             "last": last_quarter,

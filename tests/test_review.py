@@ -9,11 +9,12 @@ import json
 import pandas as pd
 import pytest
 
-from coalition import audit, review
+from coalition import audit, review, rollup
 from coalition.db import set_meta
 from coalition.ingest import ingest
 from coalition.store import StoreError
 from coalition.validation import validate
+from metrics import rollups
 
 # acme joined 2019-01-01 (AcmeShop); bolt joined 2019-04-15 (BoltChat), after 2019-Q1 ended.
 # Due dates (45 days): Q1 2019-05-15, Q2 2019-08-14, Q3 2019-11-14, Q4 2020-02-14.
@@ -78,7 +79,20 @@ def db(build_db):
     return build_db(PARTNERS, SUBMISSIONS)
 
 
-def test_every_status_of_the_matrix(db) -> None:
+@pytest.fixture(params=["from records", "from rollups"])
+def matrix_db(request, build_db, monkeypatch):
+    """The database, without or with the pre-aggregated tables (which the status matrix reads
+    while they are fresh, as on a large database): the same statuses either way."""
+    if request.param == "from rollups":
+        monkeypatch.setenv(rollup.MIN_RECORDS_ENV, "0")
+    db = build_db(PARTNERS, SUBMISSIONS)
+    with db.read() as cur:
+        assert rollups.fresh(cur) == (request.param == "from rollups")
+    return db
+
+
+def test_every_status_of_the_matrix(matrix_db) -> None:
+    db = matrix_db
     with db.read() as cur:
         matrix = review.status_matrix(cur, today=TODAY)
     expected = pd.DataFrame(
@@ -92,7 +106,8 @@ def test_every_status_of_the_matrix(db) -> None:
     pd.testing.assert_frame_equal(matrix, expected)
 
 
-def test_cells_name_the_deciding_submission_and_due_date(db) -> None:
+def test_cells_name_the_deciding_submission_and_due_date(matrix_db) -> None:
+    db = matrix_db
     with db.read() as cur:
         cells = review.status_cells(cur, "2019-Q1", "2019-Q4", today=TODAY)
     assert cells["submission_id"].astype(object).where(
@@ -107,7 +122,8 @@ def test_cells_name_the_deciding_submission_and_due_date(db) -> None:
     assert cells["partner_name"].tolist() == ["Acme"] * 4 + ["Bolt"] * 4
 
 
-def test_the_due_days_setting_decides_late_and_missing(db) -> None:
+def test_the_due_days_setting_decides_late_and_missing(matrix_db) -> None:
+    db = matrix_db
     with db.write() as cur:
         set_meta(cur, "submission_due_days", "60")  # Q2 due 2019-08-29, Q3 2019-11-29
     with db.read() as cur:
@@ -119,7 +135,8 @@ def test_the_due_days_setting_decides_late_and_missing(db) -> None:
     assert before_due.columns.tolist() == QUARTERS
 
 
-def test_quarter_range_and_bad_quarters(db) -> None:
+def test_quarter_range_and_bad_quarters(matrix_db) -> None:
+    db = matrix_db
     with db.read() as cur:
         matrix = review.status_matrix(cur, "2019-Q2", "2019-Q3", today=TODAY)
         assert matrix.columns.tolist() == ["2019-Q2", "2019-Q3"]
