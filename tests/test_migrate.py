@@ -19,6 +19,7 @@ from coalition import migrate, rollup, store
 from coalition.cli import cli
 from coalition.db import Database, set_meta
 from coalition.ingest import ingest
+from coalition.ui import data
 from metrics import rollups
 
 RELEASE1 = Path(__file__).resolve().parent / "data" / "release1.duckdb.gz"
@@ -224,9 +225,13 @@ def test_the_upgraded_records_still_refuse_what_they_refused(old: Database) -> N
     assert rows(old)["records"] == ROWS["records"]
 
 
-def test_rollups_of_an_older_release_are_rebuilt_on_opening(old: Database, monkeypatch) -> None:
+@pytest.mark.parametrize("opened_by", ["a command", "the app"])
+def test_rollups_of_an_older_release_are_rebuilt_on_opening(
+    old: Database, monkeypatch, opened_by: str
+) -> None:
     """Pre-aggregated tables stamped by an older release are ignored (every page reads the
-    records); opening the database rebuilds them, without counting as new data."""
+    records); opening the database — a command, or the app's first run — rebuilds them,
+    without counting as new data."""
     monkeypatch.setenv(rollup.MIN_RECORDS_ENV, "0")
     migrate.upgrade(old)
     version = old.data_version()
@@ -234,7 +239,11 @@ def test_rollups_of_an_older_release_are_rebuilt_on_opening(old: Database, monke
         assert rollups.fresh(cur)
         set_meta(cur, rollups.STAMP_KEY, f"older:{version}")
         assert not rollups.fresh(cur)
-    assert migrate.upgrade(old) == []
+    if opened_by == "a command":
+        assert migrate.upgrade(old) == []
+    else:
+        monkeypatch.setenv("COALITION_DB", str(old.path))
+        assert data.source().version == version
     with old.read() as cur:
         assert rollups.fresh(cur)
     assert old.data_version() == version

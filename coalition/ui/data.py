@@ -24,6 +24,7 @@ from coalition import migrate, store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
 from coalition.template import build_template
 from coalition.validation import Validation, validate
+from metrics import rollups
 from metrics.reduction import in_range
 
 # Long enough to wait out a short command-line load, short enough to tell the user soon.
@@ -68,22 +69,27 @@ def source() -> Source:
     try:
         with db.read() as cur:  # one opening of the file for every question
             try:  # the schema's version and the data's, in one query (this runs every run)
-                values = dict(cur.execute(_VERSIONS).fetchall())
+                values = dict(cur.execute(_VERSIONS, {"stamp": rollups.STAMP_KEY}).fetchall())
             except duckdb.CatalogException:  # no meta table: no schema
                 raise DatabaseNotInitialised(str(db.path)) from None
             schema = values.get("schema_version")
             if schema is None:
                 raise DatabaseNotInitialised(str(db.path))
             version = int(values["data_version"]) if "data_version" in values else 0
-            if (int(schema) if schema else 0) != migrate.latest_version():
-                migrate.upgrade(db)  # a database from an older release is brought up to date
+            stamp = values.get(rollups.STAMP_KEY)
+            if (int(schema) if schema else 0) != migrate.latest_version() or (
+                stamp is not None and not stamp.startswith(rollups.FORMAT + ":")
+            ):
+                # a database from an older release is brought up to date: its schema, and
+                # its pre-aggregated tables, without which every page reads the records
+                migrate.upgrade(db)
                 version = db.data_version()
             return Source(str(db.path.resolve()), version)
     except duckdb.Error as exc:
         raise DatabaseUnreadable(str(exc)) from exc
 
 
-_VERSIONS = "SELECT key, value FROM meta WHERE key IN ('schema_version', 'data_version')"
+_VERSIONS = "SELECT key, value FROM meta WHERE key IN ('schema_version', 'data_version', $stamp)"
 
 
 _CURRENT = "_coalition_source"
