@@ -28,7 +28,10 @@ Kinds, and the rules (thresholds are module constants):
 The flags come from the pre-aggregated tables (:mod:`coalition.rollup`) while these describe the
 data as it is now, and from the records otherwise: the same flags either way, the first much
 faster on a large database. The tables keep sums, not submissions, so the submission each flag
-names is then read from the records of the flagged platforms and periods alone.
+names is then read from the records of the flagged platforms and periods alone. Where
+``rollup_cells`` is a table (500,000 records and more), the costliest rule, ``jump``, is worked
+out when the tables are refreshed, platform by platform, and kept in ``rollup_jumps`` with the
+submission each jump names; the page only reads it.
 """
 
 from __future__ import annotations
