@@ -330,7 +330,7 @@ figures AS NOT MATERIALIZED (
 
 # jump: the costly rule (every key is joined to its predecessor). On a large database its
 # flags are worked out as the rollups are refreshed, platform by platform, and kept in
-# ``rollup_jumps`` (see JUMPS); otherwise here, on reading.
+# ``rollup_jumps`` (see coalition/rollup.py); otherwise here, on reading.
 _JUMPS_FROM_FIGURES = """
 -- jump: the keys that may have jumped from one period to the next (the costly part: every
 -- key is joined to its predecessor), then the rule on their exact counts, count by count.
@@ -613,19 +613,17 @@ late_flags AS (
 ),
 """
 
-# the jump flags with the submission each names: worked out here, from ``keys``
-_JUMP_FLAGS_FROM_KEYS = (
-    """jump_wanted AS (SELECT platform_id, period FROM jump_found),
-""",
-    """jump_flags AS (
+# the jumps' platforms and periods, whose records name the submission of each jump...
+_JUMP_WANTED = "jump_wanted AS (SELECT platform_id, period FROM jump_found),\n"
+# ...in ``keys``
+_JUMP_FLAGS_FROM_KEYS = """jump_flags AS (
     SELECT 'jump' AS kind, j.partner, j.platform_id, j.period, k.submission_id, j.detail
     FROM jump_found AS j
     LEFT JOIN keys AS k
       ON k.platform_id = j.platform_id AND k.period = j.period
      AND k.species_group = j.species_group AND k.country IS NOT DISTINCT FROM j.country
 ),
-""",
-)
+"""
 
 
 def _figures(platforms: str) -> str:
@@ -636,9 +634,9 @@ FLAGS_FROM_ROLLUPS = (
     "WITH\n"
     + _figures("")
     + _JUMPS_FROM_FIGURES
-    + _JUMP_FLAGS_FROM_KEYS[0]
+    + _JUMP_WANTED
     + _FLAGS_FROM_FIGURES
-    + _JUMP_FLAGS_FROM_KEYS[1]
+    + _JUMP_FLAGS_FROM_KEYS
     + _ALL_FLAGS
 )
 
