@@ -53,7 +53,7 @@ def due_days(cur: duckdb.DuckDBPyConnection) -> int:
 # figures for a platform and period are late when they first arrived (in any submission, even
 # one superseded or returned since, so a late correction does not make an on-time report late)
 # after the whole due day, the end of the period's quarter plus the due days.
-STATUS_CELLS = """
+_STATUS_CELLS = """
 WITH
 quarters AS (
     SELECT period AS quarter, end_date,
@@ -79,17 +79,12 @@ deciding AS (
     FROM received
     GROUP BY ALL
 ),
-first_upload AS (
-    SELECT r.platform_id, r.period, min(s.uploaded_at) AS first_uploaded
-    FROM records AS r
-    JOIN submissions AS s ON s.id = r.submission_id
-    GROUP BY ALL
-),
+first_upload AS ({first_upload}),
 lateness AS (
     -- accepted figures of a quarter, late if any platform's period first arrived late
     SELECT f.partner, f.quarter,
            bool_or(CAST(u.first_uploaded AS DATE) > q.due_date) AS late
-    FROM facts AS f
+    FROM {accepted} AS f
     JOIN quarters AS q ON q.quarter = f.quarter
     JOIN first_upload AS u ON u.platform_id = f.platform_id AND u.period = f.period
     WHERE f.status = 'accepted'
@@ -117,30 +112,32 @@ LEFT JOIN lateness AS l ON l.partner = pa.slug AND l.quarter = q.quarter
 ORDER BY pa.name, q.quarter
 """
 
-# The same from the pre-aggregated tables while they are fresh (coalition/rollup.py): the first
-# uploads are kept in rollup_uploads, and rollup_platform has a row for every status, platform
-# and period that facts has. Only ``received`` (which submission brought what) reads records.
-_FIRST_UPLOAD = """first_upload AS (
+STATUS_CELLS = _STATUS_CELLS.format(
+    first_upload="""
     SELECT r.platform_id, r.period, min(s.uploaded_at) AS first_uploaded
     FROM records AS r
     JOIN submissions AS s ON s.id = r.submission_id
     GROUP BY ALL
-),"""
-STATUS_CELLS_FROM_ROLLUPS = STATUS_CELLS.replace(
-    _FIRST_UPLOAD,
-    "first_upload AS (SELECT platform_id, period, first_uploaded FROM rollup_uploads),",
-).replace("    FROM facts AS f\n", "    FROM rollup_platform AS f\n")
+""",
+    accepted="facts",
+)
+# The same from the pre-aggregated tables while they are fresh (coalition/rollup.py): the first
+# uploads are kept in rollup_uploads, and rollup_platform has a row for every status, platform
+# and period that facts has. Only ``received`` (which submission brought what) reads records.
+STATUS_CELLS_FROM_ROLLUPS = _STATUS_CELLS.format(
+    first_upload="SELECT platform_id, period, first_uploaded FROM rollup_uploads",
+    accepted="rollup_platform",
+)
 
-DEFAULT_FIRST_QUARTER = """
+_DEFAULT_FIRST_QUARTER = """
 SELECT least(
     (SELECT min(p.quarter) FROM partners AS pa
      JOIN periods AS p ON p.kind = 'quarter' AND pa.joined BETWEEN p.start_date AND p.end_date),
-    (SELECT min(p.quarter) FROM records AS r JOIN periods AS p ON p.period = r.period))
+    (SELECT min(p.quarter) FROM {records} AS r JOIN periods AS p ON p.period = r.period))
 """
+DEFAULT_FIRST_QUARTER = _DEFAULT_FIRST_QUARTER.format(records="records")
 # rollup_uploads has a row for every platform and period that records have
-DEFAULT_FIRST_QUARTER_FROM_ROLLUPS = DEFAULT_FIRST_QUARTER.replace(
-    "FROM records AS r JOIN periods", "FROM rollup_uploads AS r JOIN periods"
-)
+DEFAULT_FIRST_QUARTER_FROM_ROLLUPS = _DEFAULT_FIRST_QUARTER.format(records="rollup_uploads")
 
 
 def _quarter_of(day: dt.date) -> str:
