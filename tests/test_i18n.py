@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from babel.messages.extract import extract as babel_extract
 from babel.messages.frontend import parse_keywords
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coalition import i18n
 from coalition.i18n import (
@@ -326,6 +328,24 @@ def test_numbers_and_dates_in_french_and_spanish(language):
     language("es")
     assert format_count(1234567) == "1.234.567"
     assert format_date(dt.date(2020, 12, 31)) == "31 dic 2020"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(min_value=0, max_value=10**15 - 1),
+        st.floats(min_value=0, max_value=1e15, exclude_max=True),
+        st.integers(min_value=0, max_value=10**6).map(lambda n: n + 0.5),  # ties: half to even
+    ),
+    code=st.sampled_from(["en", "zh_Hans", "fr", "es"]),
+)
+def test_counts_are_formatted_as_babel_formats_them(value, code):
+    # format_count skips babel for plain numbers: it must give babel's text, to the character
+    set_language(code)
+    try:
+        assert format_count(value) == i18n._decimal_pattern(0).apply(value, i18n._locale(code))
+    finally:
+        set_language("en")
 
 
 def test_english_numbers_and_missing_values_everywhere(language):
