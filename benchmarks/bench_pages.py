@@ -101,6 +101,9 @@ def sign_in(at) -> None:
 def _clear_caches() -> None:
     import streamlit as st
 
+    from coalition.ui import data
+
+    data.settle()  # nothing worked out ahead may land in the caches after they are emptied
     st.cache_data.clear()
     st.cache_resource.clear()
 

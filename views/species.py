@@ -24,7 +24,7 @@ DETAIL_KEY = "species_detail"
 
 
 src = data.current()
-filters, target = filter_bar(src)
+filters, chosen = filter_bar(src)  # the target chosen in the sidebar
 st.title(t("Species groups"))
 
 totals = data.actions(src, filters, by="species_group", grain=None)
@@ -35,9 +35,27 @@ options = data.filter_options(src)
 reference = cs.species_reference(language.with_species_names(options.species_groups), "name")
 colours = dict(zip(reference["group"], reference["colour"], strict=True))
 labels = dict(zip(reference["group"], reference["label"], strict=True))
-progress = data.progress(src, filters, by="species_group", target=target)
+groups = [g for g in reference["group"] if g in set(totals["group"])]
+if st.session_state.get(DETAIL_KEY) not in groups:
+    st.session_state.pop(DETAIL_KEY, None)  # a group that the filters no longer show
+# what the page asks for below, and the drill-down for the group it will show, worked out
+# while the first charts are drawn
+ahead = [
+    (data.progress, filters, {"by": "species_group", "target": chosen}),
+    (data.actions, filters, {"by": "species_group"}),
+    (data.detection_rate, filters, {"by": "species_group"}),
+]
+if groups:
+    only = replace(filters, species_groups=(st.session_state.get(DETAIL_KEY, groups[0]),))
+    ahead += [
+        (data.progress, only, {"by": "platform", "target": chosen}),
+        (data.actions, only, {"by": "country", "grain": None}),
+    ]
+for indicator, scope, kwargs in ahead:
+    data.ask_ahead(indicator, src, scope, **kwargs)
+progress = data.progress(src, filters, by="species_group", target=chosen)
 head = progress.iloc[0]
-target = Target(head.target_name, head.target_reduction, head.deadline)
+target = Target(head.target_name, head.target_reduction, head.deadline)  # as measured
 per_quarter = data.actions(src, filters, by="species_group")
 as_of = head.as_of if pd.notna(head.as_of) else month_bounds(per_quarter["period"].max())[1]
 
@@ -80,9 +98,6 @@ components.chart(
 )
 
 st.subheader(t("One species group in detail"))
-groups = [g for g in reference["group"] if g in set(totals["group"])]
-if st.session_state.get(DETAIL_KEY) not in groups:
-    st.session_state.pop(DETAIL_KEY, None)  # a group that the filters no longer show
 group = st.selectbox(t("Species group"), groups, format_func=labels.get, key=DETAIL_KEY)
 if group is None:  # every group merged or withheld for this viewer
     st.caption(t("No species group to show in detail for these filters."))
@@ -91,7 +106,7 @@ only = replace(filters, species_groups=(group,))
 
 st.markdown(f"**{t('Reduction by platform')}** · {labels[group]}")
 components.chart(
-    cs.reduction_table(data.progress(src, only, by="platform", target=target), {}),
+    cs.reduction_table(data.progress(src, only, by="platform", target=chosen), {}),
     partial(cs.reduction_figure, target=target, category_title=t("Platform")),
     key="species_detail_reduction",
     empty=t("No platform reports this species group for these filters."),

@@ -11,7 +11,10 @@ the threads of the app and releases the file when idle.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import wraps
 
@@ -26,6 +29,8 @@ from coalition.template import build_template
 from coalition.validation import Validation, validate
 from metrics import rollups
 from metrics.reduction import in_range
+
+logger = logging.getLogger(__name__)
 
 # Long enough to wait out a short command-line load, short enough to tell the user soon.
 RETRY_SECONDS = 10.0
@@ -137,6 +142,7 @@ def viewed(cached: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
             st.session_state[_WITHHELD] = True
         return frame
 
+    wrapper.cached = cached  # type: ignore[attr-defined]  # for ask_ahead
     return wrapper
 
 
@@ -272,6 +278,53 @@ def detection_rate(
 ) -> pd.DataFrame:
     with src.db.read() as cur:
         return metrics.detection_rate(cur, filters, by=by, grain=grain)
+
+
+# --- Asking ahead ----------------------------------------------------------------------------
+
+# A page asks for its figures one at a time and draws each before it asks for the next. A
+# query spends its time inside DuckDB, which lets go of Python's lock, so while the page draws
+# (Python) the next figures can be worked out on the other core. These threads do that.
+AHEAD_WORKERS = 2
+_ahead = ThreadPoolExecutor(max_workers=AHEAD_WORKERS, thread_name_prefix="coalition-ahead")
+_running: set[Future[None]] = set()
+_running_lock = threading.Lock()
+
+
+def ask_ahead(
+    indicator: Callable[..., pd.DataFrame], src: Source, filters: metrics.Filters, **kwargs
+) -> None:
+    """Start working out ``indicator(src, filters, **kwargs)`` in the background, for this
+    run's viewer; ``indicator`` is one of this module's (``actions``, ``progress``, …).
+
+    When the page then calls it with the same arguments, Streamlit's cache hands over the
+    result, or makes the call wait for the thread to finish it rather than start it again. A
+    failure here is only logged: the page's own call meets it again and shows it."""
+    cached = indicator.cached  # type: ignore[attr-defined]
+    future = _ahead.submit(_work_out, cached, src, as_viewer(filters), kwargs)
+    with _running_lock:
+        _running.add(future)
+    future.add_done_callback(_done)
+
+
+def _work_out(cached: Callable[..., pd.DataFrame], src: Source, filters, kwargs) -> None:
+    try:
+        cached(src, filters, **kwargs)
+    except Exception:  # noqa: BLE001 - reported by the page's own call
+        logger.debug("Working out a figure ahead failed", exc_info=True)
+
+
+def _done(future: Future[None]) -> None:
+    with _running_lock:
+        _running.discard(future)
+
+
+def settle(timeout: float | None = None) -> None:
+    """Wait for the figures asked for ahead to be worked out: before the caches are emptied
+    (tests, benchmarks), so that none is stored into them after."""
+    with _running_lock:
+        futures = list(_running)
+    wait(futures, timeout)
 
 
 # --- Submitting data -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from coalition import auth, store
 from coalition.auth import User
 from coalition.db import Database, set_meta
+from coalition.ui import data
 from coalition.ui.session import sign_in_as
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -84,6 +85,8 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
             sign_in_as(at.session_state, USERS[user])
         return at
 
+    data.settle()  # what an earlier test's page asked for ahead must not land after the clear
     st.cache_data.clear()
     yield make
+    data.settle()
     st.cache_data.clear()

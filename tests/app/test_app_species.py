@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import importlib
+import logging
 import math
+from collections import Counter
 
+import duckdb
 import numpy as np
 import pandas as pd
 import plotly.io as pio
@@ -20,8 +24,10 @@ import metrics
 from coalition import store, theme
 from coalition.db import Database
 from coalition.i18n import format_count, format_percent
+from coalition.ui import data
 
 PAGE = "views/species.py"
+DETAIL_KEY = "species_detail"
 NOTHING = "No records match these filters"
 CHARTS = [
     "species_reduction",
@@ -325,3 +331,56 @@ def test_chinese_names_come_from_the_database(app, sample):
         "穿山甲（附录 I）",
     ]
     assert at.dataframe[0].value.iloc[:, 0].tolist() == ["大象（象牙）", "穿山甲"]
+
+
+@pytest.mark.parametrize("chosen", [None, "pangolins"])
+def test_what_the_page_asks_for_ahead_is_worked_out_once(app, sample, monkeypatch, chosen):
+    # The page asks ahead for figures that it draws further down (data.ask_ahead): its own
+    # calls must find them, with the very same arguments, and not work them out again. A
+    # query or a progress computation that runs twice is a figure asked for ahead in vain.
+    worked_out = []
+    for name in ("metrics.actions", "metrics.detection", "metrics.reduction"):
+        module = importlib.import_module(name)  # (metrics.actions is also a function's name)
+        run = module.run
+
+        def counting(con, name, params, run=run):
+            worked_out.append((name, params["by"], params["grain"], str(params["species"])))
+            return run(con, name, params)
+
+        monkeypatch.setattr(module, "run", counting)
+    progress = metrics.progress
+
+    def counting_progress(con, filters, **kwargs):
+        worked_out.append(("progress", kwargs["by"], filters.species_groups))
+        return progress(con, filters, **kwargs)
+
+    monkeypatch.setattr(metrics, "progress", counting_progress)
+    at = app(sample)
+    if chosen:
+        at.session_state[DETAIL_KEY] = chosen
+    at.run()  # the overview
+    worked_out.clear()
+    at.switch_page(PAGE).run()
+    data.settle()
+    assert not at.exception
+    assert at.selectbox(key=DETAIL_KEY).value == (chosen or "elephants")
+    # the drill-down asked for ahead is the group shown, and only that one
+    shown = chosen or "elephants"
+    assert [w for w in worked_out if w[:2] == ("progress", "platform")] == [
+        ("progress", "platform", (shown,))
+    ]
+    twice = [what for what, n in Counter(worked_out).items() if n > 1]
+    assert worked_out and not twice
+
+
+def test_a_figure_asked_for_ahead_that_fails_is_reported_by_the_page_call(tmp_path, caplog):
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    src = data.Source(str(broken), 1)
+    observer = metrics.Filters(viewer=metrics.OBSERVER)  # no session needed for its viewer
+    with caplog.at_level(logging.DEBUG, logger="coalition.ui.data"):
+        data.ask_ahead(data.actions, src, observer, by="species_group")
+        data.settle()
+    assert "ahead failed" in caplog.text  # logged, not raised on a thread no one watches
+    with pytest.raises(duckdb.Error):
+        data.actions(src, observer, by="species_group")
