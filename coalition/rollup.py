@@ -22,6 +22,9 @@ table                      kept (besides status, pending flag and the period)
 ``rollup_species``         platform × species group
 ``rollup_subregion``       platform × region × subregion
 ``rollup_country``         platform × country (species groups folded)
+``rollup_*_total``         each of the five above summed over all periods (one row where
+                           they have one per month): the whole range's actions, detection
+                           and proactive share, which the pages show by default
 ``rollup_uploads``         platform × period: when figures first arrived (coverage)
 ``rollup_jumps``           not figures but the data-quality ``jump`` flags
                            (:mod:`coalition.quality`), worked out platform by platform
@@ -106,7 +109,17 @@ _LEVELS: dict[str, tuple[tuple[str, ...], str]] = {
     "rollup_subregion": (("region", "subregion"), "rollup_country"),
     "rollup_platform": ((), "rollup_species"),
 }
-TABLES = (*_LEVELS, "rollup_uploads")
+# Each of them summed over all periods as well: name + "_total" → the table it is summed from
+# (see metrics/rollups.py for the queries they answer).
+_TOTALS = {name + rollups.TOTAL_SUFFIX: name for name in _LEVELS}
+# Their period columns: empty, as no query that reads them looks at one.
+_NO_PERIOD_COLUMNS = (
+    "CAST(NULL AS TEXT) AS period, CAST(NULL AS TEXT) AS period_kind, "
+    "CAST(NULL AS DATE) AS start_date, CAST(NULL AS DATE) AS end_date, "
+    "CAST(NULL AS TEXT) AS end_month, CAST(NULL AS TEXT) AS quarter, "
+    "CAST(NULL AS INTEGER) AS year, CAST(NULL AS INTEGER) AS months"
+)
+TABLES = (*_LEVELS, *_TOTALS, "rollup_uploads")
 
 UPLOADS = """
 SELECT r.platform_id, r.period, min(sub.uploaded_at) AS first_uploaded
@@ -161,17 +174,18 @@ def level_sql(name: str, where: str = "", *, cells_table: bool = True) -> str:
     table), limited by ``where`` (a WHERE clause or empty).
 
     The rows are summed by the few columns that tell them apart — status, platform id,
-    period, the dimensions kept and the null pattern — and only then given the platform's
-    name, partner and sector and the period's calendar, looked up by their keys as the
-    ``facts`` view looks them up (each depends on its key alone; the tests compare every
-    indicator on both). Grouping by those dozen text columns as well took three times as
-    long (0.15 s against 0.05 s for 200,000 records), and a full build at 2,000,000 records
-    8.2 s against 6.4 s. With ``cells_table=False`` (``rollup_cells`` is a view) the tables
-    built from it are summed from ``facts`` directly."""
-    kept, source = _LEVELS[name]
+    period (none for an all-time table), the dimensions kept and the null pattern — and only
+    then given the platform's name, partner and sector and the period's calendar, looked up by
+    their keys as the ``facts`` view looks them up (each depends on its key alone; the tests
+    compare every indicator on both). Grouping by those dozen text columns as well took three
+    times as long (0.15 s against 0.05 s for 200,000 records), and a full build at 2,000,000
+    records 8.2 s against 6.4 s. With ``cells_table=False`` (``rollup_cells`` is a view) the
+    tables built from it are summed from ``facts`` directly."""
+    by_period = name in _LEVELS
+    kept, source = _LEVELS[name] if by_period else (_LEVELS[_TOTALS[name]][0], _TOTALS[name])
     if source == CELLS and not cells_table:
         source = "facts"  # summing facts at once beats summing the view's sums of it
-    keys = ", ".join(("status", "platform_id", "period", *kept))
+    keys = ", ".join(("status", "platform_id", *(["period"] if by_period else []), *kept))
     flags = ", ".join(_NULL_FLAGS) + ", replaced_by_pending IS NULL"
     rows = "count(*)" if source == "facts" else "sum(n_rows)"
     sums = ", ".join(f"sum({c}) AS {c}" for c in _COUNTS)
@@ -179,14 +193,15 @@ def level_sql(name: str, where: str = "", *, cells_table: bool = True) -> str:
         f"g.{d}" if d in kept else f"CAST(NULL AS TEXT) AS {d}" for d in _DIMENSIONS
     )
     counts = ", ".join(f"g.{c}" for c in _COUNTS)
+    period = f"g.period, {_PERIOD_COLUMNS}" if by_period else _NO_PERIOD_COLUMNS
+    calendar = " JOIN periods AS pe ON pe.period = g.period" if by_period else ""
     return (
-        f"SELECT g.status, g.platform_id, {_PLATFORM_COLUMNS}, g.period, {_PERIOD_COLUMNS}, "
+        f"SELECT g.status, g.platform_id, {_PLATFORM_COLUMNS}, {period}, "
         f"{dimensions}, g.replaced_by_pending, {counts}, g.n_rows "
         f"FROM (SELECT {keys}, min(replaced_by_pending) AS replaced_by_pending, {sums}, "
         f"{rows} AS n_rows FROM {source} {where} GROUP BY {keys}, {flags}) AS g "
         "JOIN platforms AS pl ON pl.id = g.platform_id "
-        "JOIN partners AS pa ON pa.slug = pl.partner "
-        "JOIN periods AS pe ON pe.period = g.period"
+        "JOIN partners AS pa ON pa.slug = pl.partner" + calendar
     )
 
 
@@ -202,7 +217,7 @@ def refresh(
     ``cells_table=False``, a view; a partial one must be told which it is, and leaves a view
     as it is (it is never stale)."""
     if platform_ids is None:
-        for name in _LEVELS:
+        for name in (*_LEVELS, *_TOTALS):  # each after the table it is summed from
             kind = "TABLE" if name != CELLS or cells_table else "VIEW"
             _drop(cur, name, unless=kind)
             # no ORDER BY: every page's query reads whole tables, and sorting cost a third of
@@ -225,7 +240,7 @@ def refresh(
     stored = [name for name in TABLES if name != CELLS or cells_table]
     for name in stored:
         cur.execute(f"DELETE FROM {name} WHERE list_contains($ids, platform_id)", {"ids": ids})
-    for name in _LEVELS:
+    for name in (*_LEVELS, *_TOTALS):
         if name in stored:
             where = "WHERE list_contains($ids, platform_id)"
             sql = level_sql(name, where, cells_table=cells_table)
@@ -366,7 +381,7 @@ def measure(path: str | Path, repeat: int = 3) -> dict[str, Any]:
         refresh(con)
         con.commit()
         out["refresh (full) s"] = round(time.perf_counter() - started, 3)
-        for name in (*_LEVELS, "rollup_uploads"):
+        for name in TABLES:
             out[f"rows {name}"] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
         out["rows facts"] = con.execute("SELECT count(*) FROM facts").fetchone()[0]
         partner = con.execute(

@@ -167,5 +167,5 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> pd
     text = sql(name)
     used = {k: v for k, v in params.items() if f"${k}" in text}
     if rollups.fresh(con):
-        text = rollups.rewrite(text, rollups.table_for(params))
+        text = rollups.rewrite(text, rollups.table_for(params, name))
     return withhold(con.execute(text, used).df())

@@ -20,7 +20,7 @@ import duckdb
 
 # Bump when the tables' definition in coalition/rollup.py changes: older tables are then
 # ignored until rebuilt.
-FORMAT = "3"
+FORMAT = "4"
 STAMP_KEY = "rollup_version"
 
 # the dimensions each table keeps, beyond status, platform, partner, sector and period
@@ -31,6 +31,12 @@ TABLES = (
     ("rollup_country", frozenset({"country", "region", "subregion"})),
     ("rollup_cells", frozenset({"species_group", "region", "subregion", "country"})),
 )
+# The same tables summed over all periods too (``TOTAL_SUFFIX``): one row where the tables
+# above have one per month. They answer the queries that see periods only through the grain
+# and the date range (``WHOLE_RANGE_QUERIES``) when those ask for the whole range in one
+# figure: grain "total", no start or end date — what the pages show by default.
+TOTAL_SUFFIX = "_total"
+WHOLE_RANGE_QUERIES = frozenset({"actions", "detection_rate", "proactive_share"})
 _ALWAYS_KEPT = frozenset({"platform", "platform_kind", "partner", "sector"})
 _BY_NEEDS = {"species_region": {"species_group", "region"}}
 
@@ -50,9 +56,10 @@ def fresh(con: duckdb.DuckDBPyConnection) -> bool:
     return values.get(STAMP_KEY) == stamp(values.get("data_version", "0"))
 
 
-def table_for(params: dict[str, Any]) -> str:
+def table_for(params: dict[str, Any], query: str | None = None) -> str:
     """The smallest rollup table that keeps every dimension a query (its parameters, as made
-    by :meth:`metrics.Filters.params`) breaks down or filters by."""
+    by :meth:`metrics.Filters.params`) breaks down or filters by; its all-time twin when
+    ``query`` (a name in ``metrics/sql``) asks for one figure over the whole range."""
     by = params.get("by") or ""
     needs = set(_BY_NEEDS.get(by, {by} if by else set()))
     if params.get("species"):
@@ -62,9 +69,15 @@ def table_for(params: dict[str, Any]) -> str:
     if params.get("countries"):
         needs.add("country")
     needs -= _ALWAYS_KEPT
+    whole_range = (
+        query in WHOLE_RANGE_QUERIES
+        and params.get("grain") == "total"
+        and params.get("from_date") is None
+        and params.get("to_date") is None
+    )
     for name, kept in TABLES:
         if needs <= kept:
-            return name
+            return name + TOTAL_SUFFIX if whole_range else name
     raise ValueError(f"No rollup table keeps {sorted(needs)}.")
 
 

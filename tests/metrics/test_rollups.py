@@ -57,6 +57,7 @@ def every_figure(cur: duckdb.DuckDBPyConnection, flt: Filters) -> dict[str, pd.D
         out[f"actions total {by}"] = metrics.actions(cur, flt, by=by, grain=None)
         out[f"detection {by}"] = metrics.detection_rate(cur, flt, by=by, grain=None)
         out[f"proactive {by}"] = metrics.proactive_share(cur, flt, by=by)
+        out[f"proactive total {by}"] = metrics.proactive_share(cur, flt, by=by, grain=None)
         out[f"reduction {by}"] = metrics.reduction_series(cur, flt, by=by)
     for by in (None, "platform", "partner", "sector"):
         out[f"coverage {by}"] = metrics.reporting_coverage(cur, flt, by=by)
@@ -106,6 +107,7 @@ def test_fixture_databases_give_the_same_figures(build_db):
                 Filters(include_submitted=True),
                 Filters(viewer=OBSERVER, regions=("Asia",), period_to="2019-Q4"),
                 Filters(species_groups=("elephants",), countries=("CHN", "USA")),
+                Filters(period_from="2019-Q2"),  # a start only: not the all-time tables
             ):
                 assert_same(every_figure(cur, flt), on_facts(cur, flt))
             # the filter bar's period range
@@ -402,3 +404,19 @@ def test_table_for_picks_the_smallest_table_that_keeps_what_is_asked():
     assert table("country") == table("region", countries=("CHN",)) == "rollup_country"
     assert table("species_region") == "rollup_cells"
     assert table("country", species_groups=("elephants",)) == "rollup_cells"
+
+
+def test_one_figure_over_the_whole_range_reads_the_all_time_tables():
+    def table(query, by=None, grain=None, **kw):
+        return rollups.table_for(Filters(**kw).params(by, grain), query)
+
+    for query in ("actions", "detection_rate", "proactive_share"):
+        assert table(query) == "rollup_platform_total"
+        assert table(query, "country") == "rollup_country_total"
+        assert table(query, "country", species_groups=("elephants",)) == "rollup_cells_total"
+        # a period in the figure, or a range with an end, needs the periods
+        assert table(query, grain="quarter") == "rollup_platform"
+        assert table(query, period_from="2019-Q2") == "rollup_platform"
+        assert table(query, "country", period_to="2020-Q1") == "rollup_country"
+    # the others count periods (months reported, baselines): never the all-time tables
+    assert table("reduction", grain="quarter") == table("coverage") == "rollup_platform"
