@@ -29,6 +29,8 @@ if data.actions(src, filters, by="platform", grain=None).empty:
 
 options = data.filter_options(src)
 colors = charts_platforms.platform_colors(options.platforms["name"])
+data.ask_ahead(data.proactive_share, src, filters, by="platform", grain=None)
+data.ask_ahead(data.proactive_share, src, filters, grain=None)
 progress = data.progress(src, filters, by="platform", target=target)
 first = progress.iloc[0]
 target = Target(first.target_name, first.target_reduction, first.deadline)
@@ -74,6 +76,13 @@ st.subheader(t("Detection rate by platform against the target path"))
 series = data.reduction_series(src, filters, by="platform")
 shown = charts_platforms.largest_platforms(series, charts_platforms.MAX_PANELS)
 hidden = series["group"].nunique() - len(shown)
+names = sorted(table["platform"])
+if st.session_state.get("platform_detail") not in names:
+    st.session_state.pop("platform_detail", None)  # a platform the filters no longer offer
+default = filters.platforms[0] if len(filters.platforms) == 1 else (shown or names)[0]
+default = default if default in names else names[0]
+# the platform shown at the foot of the page, worked out while the charts above it are drawn
+platform_ui.ask_ahead(src, filters, target, st.session_state.get("platform_detail", default))
 st.caption(charts_platforms.trends_caption(len(shown), hidden))
 components.chart(
     charts_platforms.trend_table(series, statuses, target, shown),
@@ -106,14 +115,10 @@ st.subheader(t("All figures"))
 platform_ui.figures_table(table)
 
 st.subheader(t("One platform"))
-names = sorted(table["platform"])
-if st.session_state.get("platform_detail") not in names:
-    st.session_state.pop("platform_detail", None)  # a platform the filters no longer offer
-default = filters.platforms[0] if len(filters.platforms) == 1 else (shown or names)[0]
 name = st.selectbox(
     t("Platform"),
     names,
-    index=names.index(default) if default in names else 0,
+    index=names.index(default),
     key="platform_detail",
     bind="query-params",  # the URL holds the option as shown: plain names keep links stable
 )

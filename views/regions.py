@@ -48,9 +48,20 @@ def breakdown(level: str, scope, *, with_progress: bool = True) -> pd.DataFrame:
     )
 
 
+def ask_ahead(level: str, scope) -> None:
+    """Start working out what ``breakdown(level, scope)`` will ask for (``data.ask_ahead``)."""
+    for indicator, kwargs in (
+        (data.actions, {"grain": None}),
+        (data.detection_rate, {"grain": None}),
+        (data.progress, {"target": target}),
+    ):
+        data.ask_ahead(indicator, src, scope, by=level, **kwargs)
+
+
 src = data.current()
 filters, target = filter_bar(src)
 st.title(t("Regions"))
+ask_ahead("region", filters)  # while the countries' figures are worked out here
 countries = data.countries(src)
 by_country = breakdown("country", filters, with_progress=False)
 if by_country.empty:
@@ -58,6 +69,11 @@ if by_country.empty:
 
 options = data.filter_options(src)
 regions = breakdown("region", filters)
+choices = sorted(r for r in regions["region"] if r != GLOBAL)
+if st.session_state.get("level") == "subregion":
+    ask_ahead("subregion", filters)
+if choices:  # the region looked into below, while the map is drawn
+    ask_ahead("subregion", replace(filters, regions=(st.session_state.get("detail", choices[0]),)))
 st.markdown(
     regions_charts.headline_text(filters, options.first_month, options.last_month, regions, target)
 )
@@ -108,7 +124,6 @@ components.chart(
 table(areas, f"by_{level}")
 
 st.subheader(t("Look into a region"))
-choices = sorted(r for r in regions["region"] if r != GLOBAL)
 if not choices:
     st.info(t("No records with a country for these filters."), icon=":material/public_off:")
     st.stop()

@@ -56,6 +56,14 @@ def figures_table(table: pd.DataFrame) -> None:
     )
 
 
+def ask_ahead(src: data.Source, filters: Filters, target: Target, name: str) -> None:
+    """Start working out what :func:`one_platform` will ask for (see ``data.ask_ahead``)."""
+    one = replace(filters, platforms=(name,))
+    data.ask_ahead(data.progress, src, one, target=target)
+    data.ask_ahead(data.projection, src, one, target=target)
+    data.ask_ahead(data.actions, src, one)
+
+
 def one_platform(src: data.Source, filters: Filters, target: Target, name: str) -> None:
     """One platform's own headline, detection-rate index and actions, as on the Overview."""
     one = replace(filters, platforms=(name,))

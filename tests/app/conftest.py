@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import metrics
 from coalition import auth, store
 from coalition.auth import User
 from coalition.db import Database, set_meta
@@ -90,3 +93,73 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     yield make
     data.settle()
     st.cache_data.clear()
+
+
+@pytest.fixture
+def worked_out(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Every indicator query run and every progress worked out, as they happen: ``(query, by,
+    grain, platforms, species, regions)`` and ``("progress", by, platforms, species,
+    regions)``. A page that asks for figures ahead (``data.ask_ahead``) must find them when it
+    asks again: nothing in this list may appear twice for one run of a page."""
+    seen: list[tuple] = []
+
+    def chosen(values) -> tuple:
+        return tuple(values or ())
+
+    for name in ("metrics.actions", "metrics.detection", "metrics.reduction"):
+        module = importlib.import_module(name)  # (metrics.actions is also a function's name)
+
+        def run(con, query, params, real=module.run):
+            seen.append(
+                (query, params["by"], params["grain"], chosen(params["platforms"]),
+                 chosen(params["species"]), chosen(params["regions"]))
+            )  # fmt: skip
+            return real(con, query, params)
+
+        monkeypatch.setattr(module, "run", run)
+    real_progress = metrics.progress
+
+    def progress(con, filters, **kwargs):
+        seen.append(
+            ("progress", kwargs.get("by"), filters.platforms, filters.species_groups,
+             filters.regions)
+        )  # fmt: skip
+        return real_progress(con, filters, **kwargs)
+
+    monkeypatch.setattr(metrics, "progress", progress)
+    return seen
+
+
+@pytest.fixture
+def asking_ahead(
+    app: Callable[..., AppTest], worked_out: list[tuple], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., AppTest]:
+    """``asking_ahead(db, page, **state)`` opens ``page`` (after the Overview, as a reader
+    comes) with empty caches and ``state`` in the session, once as it is and once with
+    ``data.ask_ahead`` doing nothing, and returns the first. Asking ahead must change when a
+    page's figures are worked out, never which: the same queries and progress computations
+    in both runs, each once."""
+
+    def page_run(db: Database, page: str, state: dict) -> tuple[AppTest, Counter]:
+        data.settle()
+        st.cache_data.clear()
+        at = app(db)
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        worked_out.clear()
+        at.switch_page(page).run()
+        data.settle()
+        assert not at.exception
+        return at, Counter(worked_out)
+
+    def check(db: Database, page: str, **state) -> AppTest:
+        at, asked = page_run(db, page, state)
+        with monkeypatch.context() as m:
+            m.setattr(data, "ask_ahead", lambda *args, **kwargs: None)
+            _, plain = page_run(db, page, state)
+        assert asked == plain
+        assert plain and max(plain.values()) == 1
+        return at
+
+    return check

@@ -245,3 +245,11 @@ def test_a_link_with_the_platform_opens_its_drill_down(app, sample):
     with sample.read() as cur:
         head = metrics.progress(cur, metrics.Filters(platforms=("SearchCo Web",))).iloc[0]
     assert at.metric[0].value == format_percent(head.reduction)
+
+
+@pytest.mark.parametrize("chosen", [None, "SearchCo Web"])
+def test_asking_ahead_works_out_what_the_page_shows_once(asking_ahead, sample, chosen):
+    # the proactive shares, and the drill-down of the platform shown
+    state = {"platform_detail": chosen} if chosen else {}
+    at = asking_ahead(sample, PAGE, **state)
+    assert at.selectbox(key="platform_detail").value == (chosen or "MarketCo Shop")

@@ -373,3 +373,11 @@ def test_countries_of_a_region_from_the_world_table_equal_the_narrowed_query(sam
     merged = (world["iso3"] == "Others (merged)").any()
     assert cut == (0 if merged else 4)
     assert merged == (viewer != metrics.SECRETARIAT)  # both paths are exercised
+
+
+@pytest.mark.parametrize("chosen", [None, "Asia"])
+def test_asking_ahead_works_out_what_the_page_shows_once(asking_ahead, sample, chosen):
+    # the regions' figures while the countries' are worked out, and the region looked into
+    state = {"detail": chosen} if chosen else {}
+    at = asking_ahead(sample, REGIONS, **state)
+    assert at.selectbox(key="detail").value == (chosen or "Americas")

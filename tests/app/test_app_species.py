@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import importlib
 import logging
 import math
-from collections import Counter
 
 import duckdb
 import numpy as np
@@ -334,43 +332,11 @@ def test_chinese_names_come_from_the_database(app, sample):
 
 
 @pytest.mark.parametrize("chosen", [None, "pangolins"])
-def test_what_the_page_asks_for_ahead_is_worked_out_once(app, sample, monkeypatch, chosen):
-    # The page asks ahead for figures that it draws further down (data.ask_ahead): its own
-    # calls must find them, with the very same arguments, and not work them out again. A
-    # query or a progress computation that runs twice is a figure asked for ahead in vain.
-    worked_out = []
-    for name in ("metrics.actions", "metrics.detection", "metrics.reduction"):
-        module = importlib.import_module(name)  # (metrics.actions is also a function's name)
-        run = module.run
-
-        def counting(con, name, params, run=run):
-            worked_out.append((name, params["by"], params["grain"], str(params["species"])))
-            return run(con, name, params)
-
-        monkeypatch.setattr(module, "run", counting)
-    progress = metrics.progress
-
-    def counting_progress(con, filters, **kwargs):
-        worked_out.append(("progress", kwargs["by"], filters.species_groups))
-        return progress(con, filters, **kwargs)
-
-    monkeypatch.setattr(metrics, "progress", counting_progress)
-    at = app(sample)
-    if chosen:
-        at.session_state[DETAIL_KEY] = chosen
-    at.run()  # the overview
-    worked_out.clear()
-    at.switch_page(PAGE).run()
-    data.settle()
-    assert not at.exception
+def test_asking_ahead_works_out_what_the_page_shows_once(asking_ahead, sample, chosen):
+    # the figures drawn further down, the drill-down of the group shown among them
+    state = {DETAIL_KEY: chosen} if chosen else {}
+    at = asking_ahead(sample, PAGE, **state)
     assert at.selectbox(key=DETAIL_KEY).value == (chosen or "elephants")
-    # the drill-down asked for ahead is the group shown, and only that one
-    shown = chosen or "elephants"
-    assert [w for w in worked_out if w[:2] == ("progress", "platform")] == [
-        ("progress", "platform", (shown,))
-    ]
-    twice = [what for what, n in Counter(worked_out).items() if n > 1]
-    assert worked_out and not twice
 
 
 def test_a_figure_asked_for_ahead_that_fails_is_reported_by_the_page_call(tmp_path, caplog):
