@@ -103,8 +103,7 @@ def _clear_caches() -> None:
 
     from coalition.ui import data
 
-    data.settle()  # nothing worked out ahead may land in the caches after they are emptied
-    st.cache_data.clear()
+    data.clear_caches()  # as new data would, and after what was asked for ahead has landed
     st.cache_resource.clear()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -286,9 +287,13 @@ def detection_rate(
 # query spends its time inside DuckDB, which lets go of Python's lock, so while the page draws
 # (Python) the next figures can be worked out on the other core. These threads do that.
 AHEAD_WORKERS = 2
+# What was asked for already (an indicator with its arguments, for one data version), most
+# recent last: asking again would only read the cache a second time, a third of a warm rerun.
+MAX_ASKED = 2_000
 _ahead = ThreadPoolExecutor(max_workers=AHEAD_WORKERS, thread_name_prefix="coalition-ahead")
 _running: set[Future[None]] = set()
-_running_lock = threading.Lock()
+_asked: OrderedDict[tuple, None] = OrderedDict()
+_lock = threading.Lock()
 
 
 def ask_ahead(
@@ -298,33 +303,53 @@ def ask_ahead(
     run's viewer; ``indicator`` is one of this module's (``actions``, ``progress``, …).
 
     When the page then calls it with the same arguments, Streamlit's cache hands over the
-    result, or makes the call wait for the thread to finish it rather than start it again. A
-    failure here is only logged: the page's own call meets it again and shows it."""
+    result, or makes the call wait for the thread to finish it rather than start it again.
+    What was asked for once (and so is in the cache, unless it has been pushed out since) is
+    not asked for again. A failure here is only logged: the page's own call meets it again
+    and shows it."""
     cached = indicator.cached  # type: ignore[attr-defined]
-    future = _ahead.submit(_work_out, cached, src, as_viewer(filters), kwargs)
-    with _running_lock:
+    filters = as_viewer(filters)
+    key = (cached, src, filters, tuple(sorted(kwargs.items())))
+    with _lock:
+        if key in _asked:
+            _asked.move_to_end(key)
+            return
+        _asked[key] = None
+        if len(_asked) > MAX_ASKED:
+            _asked.popitem(last=False)
+        future = _ahead.submit(_work_out, key, cached, src, filters, kwargs)
         _running.add(future)
     future.add_done_callback(_done)
 
 
-def _work_out(cached: Callable[..., pd.DataFrame], src: Source, filters, kwargs) -> None:
+def _work_out(key: tuple, cached: Callable[..., pd.DataFrame], src: Source, filters, kwargs):
     try:
         cached(src, filters, **kwargs)
     except Exception:  # noqa: BLE001 - reported by the page's own call
         logger.debug("Working out a figure ahead failed", exc_info=True)
+        with _lock:
+            _asked.pop(key, None)  # not in the cache: may be asked for again
 
 
 def _done(future: Future[None]) -> None:
-    with _running_lock:
+    with _lock:
         _running.discard(future)
 
 
 def settle(timeout: float | None = None) -> None:
-    """Wait for the figures asked for ahead to be worked out: before the caches are emptied
-    (tests, benchmarks), so that none is stored into them after."""
-    with _running_lock:
+    """Wait for the figures asked for ahead to be worked out."""
+    with _lock:
         futures = list(_running)
     wait(futures, timeout)
+
+
+def clear_caches() -> None:
+    """Empty the figure caches, as new data would (tests, benchmarks): once what was asked for
+    ahead has landed in them, so that nothing lands after; and forget what was asked for."""
+    settle()
+    with _lock:
+        _asked.clear()
+    st.cache_data.clear()
 
 
 # --- Submitting data -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import metrics
@@ -88,11 +87,9 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
             sign_in_as(at.session_state, USERS[user])
         return at
 
-    data.settle()  # what an earlier test's page asked for ahead must not land after the clear
-    st.cache_data.clear()
+    data.clear_caches()  # (after what an earlier test asked for ahead has landed)
     yield make
-    data.settle()
-    st.cache_data.clear()
+    data.clear_caches()
 
 
 @pytest.fixture
@@ -141,8 +138,7 @@ def asking_ahead(
     in both runs, each once."""
 
     def page_run(db: Database, page: str, state: dict) -> tuple[AppTest, Counter]:
-        data.settle()
-        st.cache_data.clear()
+        data.clear_caches()
         at = app(db)
         for key, value in state.items():
             at.session_state[key] = value

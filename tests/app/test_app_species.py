@@ -350,3 +350,21 @@ def test_a_figure_asked_for_ahead_that_fails_is_reported_by_the_page_call(tmp_pa
     assert "ahead failed" in caplog.text  # logged, not raised on a thread no one watches
     with pytest.raises(duckdb.Error):
         data.actions(src, observer, by="species_group")
+
+
+def test_a_rerun_does_not_ask_again_for_what_it_asked_for(app, sample, monkeypatch):
+    # a rerun (a click) finds every figure in the cache: asking ahead again would only read
+    # the cache a second time, on another thread, while the page reads it too
+    asked = []
+    real = data._work_out
+    monkeypatch.setattr(data, "_work_out", lambda *args: asked.append(args) or real(*args))
+    at = species_page(app, sample)
+    data.settle()
+    first = len(asked)
+    at.run()
+    data.settle()
+    assert first > 0 and len(asked) == first
+    data.clear_caches()  # as new data would: asked for again
+    at.run()
+    data.settle()
+    assert len(asked) == 2 * first
