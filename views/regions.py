@@ -61,7 +61,9 @@ def ask_ahead(level: str, scope) -> None:
 src = data.current()
 filters, target = filter_bar(src)
 st.title(t("Regions"))
-ask_ahead("region", filters)  # while the countries' figures are worked out here
+# the regions' figures while the countries' are worked out here (in vain only for filters that
+# leave nothing, where they are empty and quick)
+ask_ahead("region", filters)
 countries = data.countries(src)
 by_country = breakdown("country", filters, with_progress=False)
 if by_country.empty:
