@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from coalition import audit
+from coalition import audit, theme
 from coalition.db import Database
 
 VIEWS = Path(__file__).resolve().parents[2] / "views"
@@ -74,6 +74,15 @@ def _table(at: AppTest, column: str):
     return found
 
 
+def _cell_css(css: str, row: int, col: int) -> str:
+    """The declarations that Streamlit's CSS for a styled table gives one body cell."""
+    for rule in css.splitlines():
+        selectors, _, block = rule.partition(" { ")
+        if any(s.endswith(f"_row{row}_col{col}") for s in selectors.split(", ")):
+            return block.removesuffix(" }")
+    return ""
+
+
 def _decide(at: AppTest, decision: str, comment: str) -> AppTest:
     at.radio(key="review_decision").set_value(decision)
     at.text_area(key="review_comment").input(comment)
@@ -87,6 +96,12 @@ def test_matrix_renders_with_legend(db, monkeypatch) -> None:
     matrix = at.dataframe(key="review_matrix").value
     assert matrix.loc["Acme", "2019-Q1"] == "✔ Accepted"
     assert matrix.loc["Acme", "2019-Q2"] == "● Awaiting review"
+    # each cell is coloured by its status, as the legend is
+    css = at.dataframe(key="review_matrix").proto.arrow_data.styler.styles
+    row = list(matrix.index).index("Acme")
+    accepted, awaiting = (list(matrix.columns).index(q) for q in ("2019-Q1", "2019-Q2"))
+    assert _cell_css(css, row, accepted) == f"background-color: {theme.BLUISH_GREEN}; color: #000"
+    assert _cell_css(css, row, awaiting) == f"background-color: {theme.SKY_BLUE}; color: #000"
     legend = " ".join(m.value for m in at.markdown)
     for label in ("Missing", "Late", "Not yet due", "Not a member", "Returned"):
         assert label in legend
