@@ -13,7 +13,7 @@ import streamlit as st
 from coalition.db import DatabaseBusy, DatabaseNotInitialised, resolve_path
 from coalition.i18n import set_language, t
 from coalition.migrate import SchemaTooNew
-from coalition.ui import data, language, navigation, session
+from coalition.ui import data, heap, language, navigation, session
 from metrics import OBSERVER
 from metrics.access import OTHER
 
@@ -60,6 +60,7 @@ def explain(problem: Exception) -> None:
     )
 
 
+heap.freeze_long_lived()  # once per process: see coalition/ui/heap.py
 set_language(st.session_state.get("language", "en"))
 # An emoji icon: the browser draws it; a Material icon would be fetched from Google's servers.
 st.set_page_config(page_title=t("Coalition Progress Tracker"), page_icon="📉", layout="wide")
