@@ -40,20 +40,25 @@ INDEX_TABLE_COLUMNS = [
 YEARLY_TICKS_ABOVE = 16
 
 
-def quarter_axis(fig: go.Figure, quarters: list[str]) -> None:
-    """Quarters in order on the x axis, every one of them even without data; over a long
+def quarter_xaxis(quarters: list[str]) -> dict[str, Any]:
+    """The x axis of quarters in order, every one of them even without data; over a long
     range only each year's first quarter is labelled (hover still names every quarter)."""
     ticks = quarters
     if len(quarters) > YEARLY_TICKS_ABOVE:
         ticks = [q for q in quarters if q.endswith("Q1")]
-    fig.update_xaxes(
-        title={"text": t("Quarter")},
-        type="category",
-        categoryorder="array",
-        categoryarray=quarters,
-        tickvals=ticks,
-        range=[-0.5, len(quarters) - 0.5],
-    )
+    return {
+        "title": {"text": t("Quarter")},
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": quarters,
+        "tickvals": ticks,
+        "range": [-0.5, len(quarters) - 0.5],
+    }
+
+
+def quarter_axis(fig: go.Figure, quarters: list[str]) -> None:
+    """Give ``fig`` the x axis of :func:`quarter_xaxis`."""
+    fig.update_xaxes(**quarter_xaxis(quarters))
 
 
 def _empty(message: str) -> go.Figure:

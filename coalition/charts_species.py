@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from coalition import theme
-from coalition.charts import _empty, quarter_axis, quarter_range
+from coalition.charts import _empty, quarter_range, quarter_xaxis
 from coalition.i18n import format_count, format_percent, t
 from coalition.reference import GLOBAL
 from metrics import STATUSES, Target
@@ -242,31 +243,36 @@ def reduction_figure(table: pd.DataFrame, target: Target, *, category_title: str
         return _empty(t("No groups for these filters"))
     labels = list(table["label"])
     reductions = table["reduction"].astype(float)
-    fig = go.Figure(
-        go.Bar(  # the stems: thin bars from zero to each dot
-            x=reductions.fillna(0),
-            y=labels,
-            orientation="h",
-            width=0.08,
-            marker={"color": theme.GREY},
-            hoverinfo="skip",
-            showlegend=False,
-            name="stems",
-        )
-    )
+    statuses = table["status"].to_numpy()
+    hovers = [_reduction_hover(row) for row in table.itertuples(index=False)]
+    # traces as dicts, given to go.Figure once: a trace object would be checked twice
+    traces: list[dict[str, Any]] = [
+        {  # the stems: thin bars from zero to each dot
+            "type": "bar",
+            "x": reductions.fillna(0).to_numpy(),
+            "y": labels,
+            "orientation": "h",
+            "width": 0.08,
+            "marker": {"color": theme.GREY},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "name": "stems",
+        }
+    ]
     for status in STATUSES:
-        part = table[table["status"] == status]
-        if part.empty:
+        rows = (statuses == status).nonzero()[0]
+        if not len(rows):
             continue
         style = theme.status_style(status)
-        values = part["reduction"].astype(float)
-        fig.add_trace(
-            go.Scatter(
-                x=values.fillna(0),
-                y=part["label"],
-                mode="markers+text",
-                name=theme.status_label(status),
-                marker={
+        values = reductions.iloc[rows]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": values.fillna(0).to_numpy(),
+                "y": [labels[i] for i in rows],
+                "mode": "markers+text",
+                "name": theme.status_label(status),
+                "marker": {
                     "symbol": style.marker,
                     "color": style.colour,
                     "size": 14,
@@ -274,47 +280,62 @@ def reduction_figure(table: pd.DataFrame, target: Target, *, category_title: str
                         "color": OUTLINE if "open" not in style.marker else style.colour,
                         "width": 1 if "open" not in style.marker else 2,
                     },
-                },  # fmt: skip
-                text=[format_percent(v) for v in values],
-                textposition="middle right",
-                cliponaxis=False,
-                hovertext=[_reduction_hover(row) for row in part.itertuples(index=False)],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                },
+                "text": [format_percent(v) for v in values],
+                "textposition": "middle right",
+                "cliponaxis": False,
+                "hovertext": [hovers[i] for i in rows],
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
-    fig.add_shape(
-        type="line",
-        x0=target.reduction,
-        x1=target.reduction,
-        xref="x",
-        y0=0,
-        y1=1,
-        yref="paper",
-        line={"color": theme.TARGET, "dash": "dot", "width": 2},
-        showlegend=True,
-        name=t(
-            "Target: {reduction} reduction by {deadline}",
-            reduction=format_percent(target.reduction, 0),
-            deadline=target.deadline.isoformat(),
-        ),
-    )
-    fig.add_vline(x=0, line={"color": theme.GREY, "width": 1})
     low = min(0.0, reductions.min(skipna=True) if reductions.notna().any() else 0.0)
-    fig.update_xaxes(
-        title={"text": t("Reduction of the detection rate vs baseline (%)")},
-        tickformat=".0%",
-        range=[low - 0.08, 1.12],  # room for the value labels right of the dots
-        zeroline=False,
-    )
-    fig.update_yaxes(
-        title={"text": category_title},
-        type="category",
-        categoryorder="array",
-        categoryarray=labels,
-        range=[len(labels) - 0.5, -0.5],  # the first row of the table at the top, no padding
-    )
-    fig.update_layout(height=_height(len(labels)), showlegend=True)
-    return theme.apply(fig)
+    # the layout in one piece: Plotly's update_* and add_* methods cost several times more
+    layout = {
+        "shapes": [
+            {
+                "type": "line",
+                "x0": target.reduction,
+                "x1": target.reduction,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"color": theme.TARGET, "dash": "dot", "width": 2},
+                "showlegend": True,
+                "name": t(
+                    "Target: {reduction} reduction by {deadline}",
+                    reduction=format_percent(target.reduction, 0),
+                    deadline=target.deadline.isoformat(),
+                ),
+            },
+            {  # zero
+                "type": "line",
+                "x0": 0,
+                "x1": 0,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"color": theme.GREY, "width": 1},
+            },
+        ],
+        "xaxis": {
+            "title": {"text": t("Reduction of the detection rate vs baseline (%)")},
+            "tickformat": ".0%",
+            "range": [low - 0.08, 1.12],  # room for the value labels right of the dots
+            "zeroline": False,
+        },
+        "yaxis": {
+            "title": {"text": category_title},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "range": [len(labels) - 0.5, -0.5],  # the first row at the top, no padding
+        },
+        "height": _height(len(labels)),
+        "showlegend": True,
+    }
+    return theme.apply(go.Figure(data=traces, layout=layout))
 
 
 # --- Actions per quarter by species group -----------------------------------------------------
@@ -337,53 +358,56 @@ def actions_area_figure(table: pd.DataFrame, colours: Mapping[str, str]) -> go.F
     # figure's time at 15 groups)
     wide = table.pivot(index="period", columns="group", values="actions").reindex(quarters)
     labels = dict(zip(table["group"], table["label"], strict=True))
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for group in dict.fromkeys(table["group"]):  # in the table's order
         label = labels[group]
         values = wide[group]
-        fig.add_trace(
-            go.Scatter(
-                x=quarters,
-                y=values.fillna(0).astype(float),
-                name=label,
-                mode="lines",
-                stackgroup="actions",
-                line={"color": colours.get(group, theme.GREY), "width": 0.5},
-                fillcolor=colours.get(group, theme.GREY),
-                hovertext=[
+        traces.append(
+            {
+                "type": "scatter",
+                "x": quarters,
+                "y": values.fillna(0).to_numpy(dtype=float),
+                "name": label,
+                "mode": "lines",
+                "stackgroup": "actions",
+                "line": {"color": colours.get(group, theme.GREY), "width": 0.5},
+                "fillcolor": colours.get(group, theme.GREY),
+                "hovertext": [
                     f"{label}: {format_count(v)}"
                     if not pd.isna(v)
                     else t("{label}: none reported", label=label)
                     for v in values
                 ],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     total = table.groupby("period")["actions"].sum().reindex(quarters)
     name = t("All species groups shown")
-    fig.add_trace(
-        go.Scatter(
-            x=quarters,
-            y=total.fillna(0).astype(float),
-            name=name,
-            mode="lines",
-            line={"color": theme.BLACK, "width": 1.5},
-            hovertext=[f"<b>{name}: {format_count(v)}</b>" for v in total.fillna(0)],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "x": quarters,
+            "y": total.fillna(0).to_numpy(dtype=float),
+            "name": name,
+            "mode": "lines",
+            "line": {"color": theme.BLACK, "width": 1.5},
+            "hovertext": [f"<b>{name}: {format_count(v)}</b>" for v in total.fillna(0)],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        }
     )
-    quarter_axis(fig, quarters)
-    fig.update_yaxes(
-        title={"text": t("Listings removed + blocked per quarter")}, rangemode="tozero"
-    )
-    fig.update_layout(
-        hovermode="x unified",
-        height=520,
+    layout = {
+        "xaxis": quarter_xaxis(quarters),
+        "yaxis": {
+            "title": {"text": t("Listings removed + blocked per quarter")},
+            "rangemode": "tozero",
+        },
+        "hovermode": "x unified",
+        "height": 520,
         # the legend beside the stack, top to bottom as the areas are stacked
-        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
-                "traceorder": "reversed"},
-    )  # fmt: skip
-    return theme.apply(fig)
+        "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                   "traceorder": "reversed"},
+    }  # fmt: skip
+    return theme.apply(go.Figure(data=traces, layout=layout))
 
 
 # --- Detection rate by species group and quarter ----------------------------------------------
@@ -429,45 +453,47 @@ def detection_heatmap_figure(table: pd.DataFrame) -> go.Figure:
         return _empty(t("No monitoring searches reported for these filters"))
     quarters = quarter_range(table["period"].min(), table["period"].max())
     labels = list(dict.fromkeys(table["label"]))
-    z = table.pivot(index="label", columns="period", values="detected_per_1000_searches")
-    z = z.reindex(index=labels, columns=quarters)
-    hover = (
-        table.assign(text=[_detection_hover(row) for row in table.itertuples(index=False)])
-        .pivot(index="label", columns="period", values="text")
-        .reindex(index=labels, columns=quarters)
-    )
-    fig = go.Figure(
-        go.Heatmap(
-            z=z.to_numpy(dtype=float),
-            x=quarters,
-            y=labels,
-            colorscale=DETECTION_SCALE,
-            reversescale=True,
-            zmin=0,
-            xgap=1,
-            ygap=1,
-            hoverongaps=False,
-            hovertext=hover.fillna("").to_numpy(),
-            hovertemplate="%{hovertext}<extra></extra>",
-            colorbar={
-                "title": {"text": t("Detected per<br>1,000 searches"), "side": "top"},
-                "tickformat": ",~f",
-            },
-            name=t("Detected per 1,000 searches"),
-        )
-    )
-    quarter_axis(fig, quarters)
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(
-        title={"text": t("Species group")},
-        type="category",
-        categoryorder="array",
-        categoryarray=labels,
-        range=[len(labels) - 0.5, -0.5],  # the first group at the top
-        showgrid=False,
-    )
-    fig.update_layout(height=_height(len(labels)))
-    return theme.apply(fig)
+    # each row's figure and hover text put straight into its cell (two pivots took longer)
+    row_of = {label: i for i, label in enumerate(labels)}
+    column_of = {quarter: j for j, quarter in enumerate(quarters)}
+    z = np.full((len(labels), len(quarters)), np.nan)
+    hover = np.full(z.shape, "", dtype=object)
+    for row in table.itertuples(index=False):
+        cell = row_of[row.label], column_of[row.period]
+        z[cell] = row.detected_per_1000_searches
+        hover[cell] = _detection_hover(row)
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": quarters,
+        "y": labels,
+        "colorscale": DETECTION_SCALE,
+        "reversescale": True,
+        "zmin": 0,
+        "xgap": 1,
+        "ygap": 1,
+        "hoverongaps": False,
+        "hovertext": hover,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "colorbar": {
+            "title": {"text": t("Detected per<br>1,000 searches"), "side": "top"},
+            "tickformat": ",~f",
+        },
+        "name": t("Detected per 1,000 searches"),
+    }
+    layout = {
+        "xaxis": {**quarter_xaxis(quarters), "showgrid": False},
+        "yaxis": {
+            "title": {"text": t("Species group")},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": labels,
+            "range": [len(labels) - 0.5, -0.5],  # the first group at the top
+            "showgrid": False,
+        },
+        "height": _height(len(labels)),
+    }
+    return theme.apply(go.Figure(data=[heatmap], layout=layout))
 
 
 # --- One group in detail: where its actions are ------------------------------------------------
@@ -557,39 +583,41 @@ def ranked_actions_figure(
         return _empty(t("No actions reported for these filters"))
     colours = colours or {}
     names = list(table["name"])
-    fig = go.Figure(
-        go.Bar(
-            x=table["actions"].astype(float),
-            y=names,
-            orientation="h",
-            marker={
-                "color": [
-                    REST if rest else colours.get(k, colour)
-                    for k, rest in zip(table[key], table["is_rest"], strict=True)
-                ]
-            },
-            text=[format_count(v) for v in table["actions"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[_ranked_hover(row) for row in table.itertuples(index=False)],
-            hovertemplate="%{hovertext}<extra></extra>",
-            name=t("Listings removed + blocked"),
-        )
-    )
-    fig.update_xaxes(
-        title={"text": t("Listings removed + blocked")},
-        tickformat=",~f",
-        range=[0, float(table["actions"].max()) * 1.3],  # room for the counts
-    )
-    fig.update_yaxes(
-        title={"text": category_title},
-        type="category",
-        categoryorder="array",
-        categoryarray=names,
-        range=[len(names) - 0.5, -0.5],  # the largest at the top
-    )
-    fig.update_layout(height=_height(len(names)), showlegend=False)
-    return theme.apply(fig)
+    bar = {
+        "type": "bar",
+        "x": table["actions"].astype(float).to_numpy(),
+        "y": names,
+        "orientation": "h",
+        "marker": {
+            "color": [
+                REST if rest else colours.get(k, colour)
+                for k, rest in zip(table[key], table["is_rest"], strict=True)
+            ]
+        },
+        "text": [format_count(v) for v in table["actions"]],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertext": [_ranked_hover(row) for row in table.itertuples(index=False)],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "name": t("Listings removed + blocked"),
+    }
+    layout = {
+        "xaxis": {
+            "title": {"text": t("Listings removed + blocked")},
+            "tickformat": ",~f",
+            "range": [0, float(table["actions"].max()) * 1.3],  # room for the counts
+        },
+        "yaxis": {
+            "title": {"text": category_title},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": names,
+            "range": [len(names) - 0.5, -0.5],  # the largest at the top
+        },
+        "height": _height(len(names)),
+        "showlegend": False,
+    }
+    return theme.apply(go.Figure(data=[bar], layout=layout))
 
 
 # --- What the page shows as tables -----------------------------------------------------------
