@@ -43,22 +43,38 @@ windows AS (
     GROUP BY platform_id
     HAVING count(*) = 4
 ),
-unit_quarters AS (
+unit_periods AS (
+    -- one row per unit and period reported: the months below are then counted without DISTINCT
+    -- (which the engine would work out in separate passes over every record)
     SELECT
         s.platform_id,
         s.grp,
         s.quarter,
+        s.period,
+        s.period_kind,
         any_value(s.partner) AS partner,
         bool_or(s.protected) AS protected,
         sum(s.listings_detected) AS detected_all,
         sum(s.listings_detected) FILTER (WHERE s.search_effort IS NOT NULL) AS detected_with_effort,
-        sum(s.search_effort) AS effort,
-        least(3, count(DISTINCT s.period) FILTER (WHERE s.period_kind = 'month')
-                 + 3 * count(DISTINCT s.period) FILTER (WHERE s.period_kind = 'quarter'))
-            AS months
+        sum(s.search_effort) AS effort
     FROM scoped AS s
     WHERE s.listings_detected IS NOT NULL
-    GROUP BY s.platform_id, s.grp, s.quarter
+    GROUP BY s.platform_id, s.grp, s.quarter, s.period, s.period_kind
+),
+unit_quarters AS (
+    SELECT
+        platform_id,
+        grp,
+        quarter,
+        any_value(partner) AS partner,
+        bool_or(protected) AS protected,
+        sum(detected_all) AS detected_all,
+        sum(detected_with_effort) AS detected_with_effort,
+        sum(effort) AS effort,
+        least(3, count(*) FILTER (WHERE period_kind = 'month')
+                 + 3 * count(*) FILTER (WHERE period_kind = 'quarter')) AS months
+    FROM unit_periods
+    GROUP BY platform_id, grp, quarter
 ),
 unit_rates AS (
     SELECT
@@ -116,7 +132,8 @@ SELECT
     e.quarter AS period,
     count(p.platform_id) AS units_in_panel,
     count(*) AS units_with_baseline,
-    count(DISTINCT p.platform_id) AS platforms_in_panel,
+    -- a unit is a platform within the group, so its platforms are its units
+    count(p.platform_id) AS platforms_in_panel,
     sum(e.base_detected) FILTER (WHERE p.platform_id IS NOT NULL) AS panel_baseline_detected,
     sum(e.base_detected) AS baseline_detected,
     sum(p.rate * e.base_exposure) AS detected_at_baseline_effort,
