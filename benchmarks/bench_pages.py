@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_pages.py [--records 200000 2000000]
         [--out /tmp/coalition-bench] [--pages overview platforms ...] [--no-naive]
-        [--no-metrics] [--rollup] [--ingest] [--concurrent 10]
+        [--no-metrics] [--rollup] [--ingest] [--concurrent 10] [--repeat 3]
 
 For each database ``OUT/records-N.duckdb`` (see ``generate.py``) and each page in ``PAGES``,
 a fresh child process (so that its peak memory is its own):
@@ -14,7 +14,8 @@ a fresh child process (so that its peak memory is its own):
   of scanning installed packages for components, which a running server does once);
 * runs it in one session again after emptying the caches and closing the file (``cold``:
   every query runs and every figure is built, as after new data arrives), then once more
-  (``warm``: cached results and figures are used, as on any rerun after a click);
+  (``warm``: cached results and figures are used, as on any rerun after a click); both
+  ``--repeat`` times (3), one pair after the other, printing the median and the range;
 * reports the peak resident memory of the process (``resource.getrusage(RUSAGE_SELF)
   .ru_maxrss``: everything, DuckDB's buffers included);
 * then, in the same process (so that both meet the same load), does the page's work "the
@@ -187,8 +188,11 @@ class DataTimer:
         return seconds, opens
 
 
-def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) -> dict:
-    """Time ``page`` first, cold and warm, then (in the same process, right after, so that
+def child_page(
+    db: Path, page: str, direct: bool = False, naive: bool = True, repeat: int = 1
+) -> dict:
+    """Time ``page`` first, cold and warm (``repeat`` times each, one after the other: the
+    median is reported, every run is kept), then (in the same process, right after, so that
     both meet the same load) its naive counterpart."""
     os.environ["COALITION_DB"] = str(db)
     os.chdir(ROOT)
@@ -215,17 +219,27 @@ def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) ->
     at, _ = _run_page(page, direct)  # warm-up of this session, not timed
     _clear_caches()
     _close_database()
-    timer.take()
-    started = time.perf_counter()
-    at.run()
-    cold = time.perf_counter() - started
-    cold_data, cold_opens = timer.take()
-    started = time.perf_counter()
-    at.run()
-    warm = time.perf_counter() - started
-    warm_data, warm_opens = timer.take()
-    if at.exception:
-        raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
+    runs = []
+    for i in range(repeat):
+        if i:
+            _clear_caches()
+            _close_database()
+        timer.take()
+        started = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - started
+        cold_data, cold_opens = timer.take()
+        started = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - started
+        warm_data, warm_opens = timer.take()
+        if at.exception:
+            raise RuntimeError(f"{page}: {[e.message for e in at.exception]}")
+        runs.append((cold, cold_data, cold_opens, warm, warm_data, warm_opens))
+    by_cold = sorted(runs)[len(runs) // 2]  # the median run (the upper one of an even number)
+    by_warm = sorted(runs, key=lambda run: run[3])[len(runs) // 2]
+    cold, cold_data, cold_opens = by_cold[:3]
+    warm, warm_data, warm_opens = by_warm[3:]
     out = {
         "first": first,
         "new_session": new_session,
@@ -235,6 +249,8 @@ def child_page(db: Path, page: str, direct: bool = False, naive: bool = True) ->
         "warm": warm,
         "warm_data": warm_data,
         "warm_opens": warm_opens,
+        "cold_runs": [run[0] for run in runs],
+        "warm_runs": [run[3] for run in runs],
         "rss_mib": peak_rss_mib(),
         "mode": mode,
     }
@@ -666,17 +682,29 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def bench_size(path: Path, pages: list[str], naive: bool, direct: bool) -> list[dict]:
+def _spread(runs: list[float] | None) -> str:
+    """' (0.71–0.93)': the range of several runs, or nothing for one."""
+    if not runs or len(runs) < 2:
+        return ""
+    return f" ({min(runs):.2f}–{max(runs):.2f})"
+
+
+def bench_size(
+    path: Path, pages: list[str], naive: bool, direct: bool, repeat: int = 1
+) -> list[dict]:
     rows = []
     for name in pages:
         extra = (["--direct"] if direct else []) + ([] if naive else ["--no-naive"])
+        extra += ["--repeat", str(repeat)]
         row = {"page": name, **in_child("page", str(path), PAGES[name], *extra)}
         rows.append(row)
         print(
             f"  {name:10} first {_fmt(row.get('first'))} s  new session "
-            f"{_fmt(row.get('new_session'))} s  cold {_fmt(row.get('cold'))} s "
+            f"{_fmt(row.get('new_session'))} s  cold {_fmt(row.get('cold'))} s"
+            f"{_spread(row.get('cold_runs'))} "
             f"(data {_fmt(row.get('cold_data'))} s, {row.get('cold_opens')} opens)  "
-            f"warm {_fmt(row.get('warm'), 3)} s  rss {_fmt(row.get('rss_mib'), 0)} MiB  | naive "
+            f"warm {_fmt(row.get('warm'), 3)} s{_spread(row.get('warm_runs'))}  "
+            f"rss {_fmt(row.get('rss_mib'), 0)} MiB  | naive "
             f"{_fmt(row.get('naive'))} s (read {_fmt(row.get('naive_read'))} s, rss "
             f"{_fmt(row.get('naive_rss_mib'), 0)} MiB)  naive/cold {_fmt(row.get('ratio'), 1)}x, "
             f"naive/data {_fmt(row.get('ratio_data'), 1)}x"
@@ -706,12 +734,21 @@ def main() -> None:
     parser.add_argument(
         "--concurrent", type=int, metavar="N", help="N sessions opening the Overview at once"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="N",
+        help="cold and warm runs of each page (the median is shown, with the range)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     if args.child:
         mode, db, *rest = args.child
         handlers = {
-            "page": lambda: child_page(Path(db), rest[0], args.direct, not args.no_naive),
+            "page": lambda: child_page(
+                Path(db), rest[0], args.direct, not args.no_naive, args.repeat
+            ),
             "metrics": lambda: child_metrics(Path(db)),
             "rollup": lambda: child_rollup(Path(db)),
             "parquet": lambda: child_parquet(Path(db)),
@@ -730,7 +767,11 @@ def main() -> None:
         print(f"\n== {n:,} records ({path.stat().st_size / 2**20:,.0f} MiB), load {load():.1f}")
         if not args.no_pages:
             size["pages"] = bench_size(
-                path, args.pages, not args.no_naive and n <= args.naive_max, args.direct
+                path,
+                args.pages,
+                not args.no_naive and n <= args.naive_max,
+                args.direct,
+                args.repeat,
             )
         if not args.no_metrics:
             found = in_child("metrics", str(path))
