@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from coalition import theme
-from coalition.charts import _empty, quarter_range
+from coalition.charts import _empty, quarter_range, vertical_line
 from coalition.i18n import format_count, format_date, format_percent, t
 from metrics import STATUSES, Target
 from metrics.filters import month_bounds, quarter_of
@@ -196,17 +196,11 @@ def reduction_figure(table: pd.DataFrame, target: Target) -> go.Figure:
     span = high - low
     layout = {
         "shapes": [
-            {
-                "type": "line",
-                "x0": target.reduction,
-                "x1": target.reduction,
-                "xref": "x",
-                "y0": 0,
-                "y1": 1,
-                "yref": "y domain",
-                "line": {"color": theme.TARGET, "dash": "dot", "width": 2},
-                "layer": "below",
-            }
+            vertical_line(
+                target.reduction,
+                {"color": theme.TARGET, "dash": "dot", "width": 2},
+                layer="below",
+            )
         ],
         "annotations": [
             {

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from coalition import theme
-from coalition.charts import _empty, quarter_range, quarter_xaxis
+from coalition.charts import _empty, quarter_range, quarter_xaxis, vertical_line
 from coalition.i18n import format_count, format_percent, t
 from coalition.reference import GLOBAL
 from metrics import STATUSES, Target
@@ -292,32 +292,18 @@ def reduction_figure(table: pd.DataFrame, target: Target, *, category_title: str
     # the layout in one piece: Plotly's update_* and add_* methods cost several times more
     layout = {
         "shapes": [
-            {
-                "type": "line",
-                "x0": target.reduction,
-                "x1": target.reduction,
-                "xref": "x",
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": theme.TARGET, "dash": "dot", "width": 2},
-                "showlegend": True,
-                "name": t(
+            vertical_line(
+                target.reduction,
+                {"color": theme.TARGET, "dash": "dot", "width": 2},
+                yref="paper",
+                showlegend=True,
+                name=t(
                     "Target: {reduction} reduction by {deadline}",
                     reduction=format_percent(target.reduction, 0),
                     deadline=target.deadline.isoformat(),
                 ),
-            },
-            {  # zero
-                "type": "line",
-                "x0": 0,
-                "x1": 0,
-                "xref": "x",
-                "y0": 0,
-                "y1": 1,
-                "yref": "y domain",
-                "line": {"color": theme.GREY, "width": 1},
-            },
+            ),
+            vertical_line(0, {"color": theme.GREY, "width": 1}),  # zero
         ],
         "xaxis": {
             "title": {"text": t("Reduction of the detection rate vs baseline (%)")},
