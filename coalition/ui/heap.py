@@ -33,6 +33,13 @@ PAGE_MODULES = (
     "coalition.ui.quality",
     "coalition.ui.review",
     "coalition.ui.submit",
+    # Plotly loads each class on first use; these are the ones every chart page uses
+    "plotly.graph_objs._figure",
+    "plotly.graph_objs._layout",
+    "plotly.graph_objs._bar",
+    "plotly.graph_objs._scatter",
+    "plotly.graph_objs._heatmap",
+    "plotly.graph_objs._choropleth",
 )
 
 _lock = threading.Lock()
