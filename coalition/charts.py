@@ -55,11 +55,6 @@ def quarter_xaxis(quarters: list[str]) -> dict[str, Any]:
     }
 
 
-def quarter_axis(fig: go.Figure, quarters: list[str]) -> None:
-    """Give ``fig`` the x axis of :func:`quarter_xaxis`."""
-    fig.update_xaxes(**quarter_xaxis(quarters))
-
-
 def vertical_line(x: float, line: dict[str, Any], *, yref: str = "y domain", **more: Any) -> dict:
     """A layout shape: a line at ``x`` across the whole plot height (what ``add_vline`` adds,
     without its cost), ``more`` its other properties (``name``, ``layer``, …)."""
@@ -445,7 +440,7 @@ def coverage_figure(frame: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(barmode="stack")
-    quarter_axis(fig, quarter_range(frame["period"].min(), frame["period"].max()))
+    fig.update_xaxes(**quarter_xaxis(quarter_range(frame["period"].min(), frame["period"].max())))
     top = sum(values for values, _, _ in parts).max()
     # whole partners: a tick per partner while there are few of them
     fig.update_yaxes(
