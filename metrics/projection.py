@@ -17,8 +17,9 @@ MIN_POINTS = 4
 MIN_COVERAGE = 0.5
 
 
-# a day in microseconds: the resolution pandas used when these were Timestamp arithmetic
-_DAY_US = 86_400_000_000
+# in days: closer than this to a day's start is that start (a microsecond is 1.2e-11 days;
+# the float error of ``decimal_year`` near the year 2200 is below 1e-12 of a year)
+_SAME_INSTANT = 1e-9
 
 
 def decimal_year(day: dt.date | pd.Timestamp) -> float:
@@ -35,13 +36,20 @@ def decimal_year(day: dt.date | pd.Timestamp) -> float:
 
 
 def from_decimal_year(x: float) -> dt.date:
+    """The day that holds the instant ``x`` of the trend's time axis: the inverse of
+    :func:`decimal_year`, so that a day's own start gives that day back."""
     year = math.floor(x)
     if dt.MINYEAR <= year < dt.MAXYEAR:
-        # the year's length in microseconds times the fraction, cut to whole microseconds and
-        # then to the day, as Timestamp + fraction × Timedelta did
         start = dt.date(year, 1, 1)
         length = dt.date(year + 1, 1, 1).toordinal() - start.toordinal()
-        return start + dt.timedelta(days=int((x - year) * (length * _DAY_US)) // _DAY_US)
+        days = (x - year) * length
+        # ``decimal_year`` adds whole days over the year's length to the year; taking the year
+        # off and multiplying back can land a rounding error below the whole day (2019-01-03:
+        # 1.99999999997), which cut to the day would give the day before
+        nearest = round(days)
+        if abs(days - nearest) < _SAME_INSTANT:
+            days = nearest
+        return start + dt.timedelta(days=math.floor(days))
     start = pd.Timestamp(year=year, month=1, day=1)
     length = pd.Timestamp(year=year + 1, month=1, day=1) - start
     return (start + (x - year) * length).date()

@@ -9,6 +9,7 @@ quarter's midpoint is its first day + half its length in whole days (2020-Q1 →
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from math import log
@@ -447,10 +448,25 @@ def test_from_decimal_year_lands_on_the_same_day_as_timestamps():
     for year in (2000, 2019, 2020, 2100):
         days = 366 if year in (2000, 2020) else 365
         for k in range(days):
-            x = year + k / days
-            # on a day's start, and the smallest step either side of it
-            for near in (x, math.nextafter(x, 0), math.nextafter(x, 3000), x + 0.5 / days):
+            x = year + (k + 0.5) / days  # within a day, away from its edges
+            for near in (x, x - 0.49 / days, x + 0.49 / days):
                 assert from_decimal_year(near) == _from_decimal_year_by_timestamps(near), near
+
+
+def test_from_decimal_year_gives_back_the_day_of_decimal_year():
+    # the start of a day is that day, though multiplying back by the year's length can fall
+    # a rounding error short of it ((2019 + 2/365 - 2019) * 365 < 2): cut to the day, that
+    # was the day before (2019-01-02)
+    assert from_decimal_year(2019 + 2 / 365) == dt.date(2019, 1, 3)
+    day = dt.date(1900, 1, 1)
+    while day.year <= 2200:
+        x = decimal_year(day)
+        assert from_decimal_year(x) == day, day
+        assert from_decimal_year(math.nextafter(x, 3000)) == day, day
+        # a second before the day's start is still the day before
+        second = 1 / (86_400 * (366 if calendar.isleap(day.year) else 365))
+        assert from_decimal_year(x - second) == day - dt.timedelta(days=1), day
+        day += dt.timedelta(days=1)
 
 
 def _group_series(group: str, indices: dict[str, float]) -> pd.DataFrame:
