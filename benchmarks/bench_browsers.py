@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_browsers.py [--records 2000000] [--sessions 10]
         [--out /tmp/coalition-bench] [--rounds 2] [--tabs] [--bare]
+        [--chromium /usr/bin/chromium-headless-shell] [--url http://host:8501]
 
 Starts ``streamlit run app.py`` on ``OUT/records-N.duckdb`` (see ``generate.py``) on the
 loopback interface, after giving the benchmark's secretariat account a fresh random password.
@@ -19,8 +20,14 @@ round; the target is every session within 5 s.
 Plotly line charts of twelve points (no database, no sign-in, no filters): what Streamlit and
 Plotly alone cost the browser and the server, the floor under any page of the app.
 
-Only localhost is reachable from the pages: Chromium's host resolver maps every other name to
-nothing.
+``--chromium`` picks the browser binary: Debian's ``chromium-headless-shell`` is the lighter
+headless build. ``--url`` times a tracker already running elsewhere (the benchmark starts no
+server and signs in as ``$COALITION_BENCH_USER`` with ``$COALITION_BENCH_PASSWORD``): run it
+on other machines than the server to see what the server gives ten browsers when they do not
+share its cores. The server's CPU time is then not known here.
+
+Only localhost (and with ``--url`` that host) is reachable from the pages: Chromium's host
+resolver maps every other name to nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from urllib.parse import urlsplit  # noqa: E402
+
 from benchmarks.generate import BENCH_USER, DEFAULT_OUT, db_path  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -51,10 +60,18 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # loopback only, enforced by the browser itself (a Python route handler per request is
-    # too slow with ten pages loading Streamlit's scripts at once)
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
+
+
+def host_rules(url: str) -> str:
+    """Loopback (and ``url``'s host) only, enforced by the browser itself: a Python route
+    handler per request is too slow with ten pages loading Streamlit's scripts at once."""
+    hosts = ["localhost", "127.0.0.1", urlsplit(url).hostname or "localhost"]
+    return "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(
+        f"EXCLUDE {host}" for host in dict.fromkeys(hosts)
+    )
+
+
 CHARTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
 
 
@@ -126,7 +143,8 @@ def ensure_account(db: Path) -> str:
 
 def cpu_seconds(pid: int | None = None, name: str | None = None) -> float:
     """CPU time (user + system) used so far by process ``pid``, or by every process whose
-    command is ``name``, from /proc (Linux)."""
+    command is ``name`` (as the kernel keeps it: its first 15 characters), from /proc
+    (Linux)."""
     total = 0.0
     for entry in [str(pid)] if pid else [e for e in os.listdir("/proc") if e.isdigit()]:
         try:
@@ -134,7 +152,7 @@ def cpu_seconds(pid: int | None = None, name: str | None = None) -> float:
                 fields = stat.read().decode(errors="replace")
         except OSError:  # gone meanwhile
             continue
-        if name and fields[fields.find("(") + 1 : fields.rfind(")")] != name:
+        if name and fields[fields.find("(") + 1 : fields.rfind(")")] != name[:15]:
             continue
         rest = fields[fields.rfind(")") + 2 :].split()
         total += (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
@@ -144,7 +162,7 @@ def cpu_seconds(pid: int | None = None, name: str | None = None) -> float:
 VIEWPORT = {"width": 1400, "height": 2200}
 
 
-async def one_session(context, url: str, password: str, start) -> dict:
+async def one_session(context, url: str, user: str, password: str, start) -> dict:
     """One tab of ``context`` (its own Streamlit session: sessions belong to the page's
     connection, not to cookies) opening the app, signing in if asked, until the Overview's
     charts are drawn."""
@@ -160,7 +178,7 @@ async def one_session(context, url: str, password: str, start) -> dict:
             timeout=300_000,
         )
         if await name.count():
-            await name.fill(BENCH_USER)
+            await name.fill(user)
             await page.locator("input[type=password]").first.fill(password)
             signed_in = time.perf_counter()
             await page.get_by_role("button", name="Sign in").click()
@@ -172,13 +190,22 @@ async def one_session(context, url: str, password: str, start) -> dict:
 
 
 async def run_round(
-    url: str, sessions: int, password: str, tabs: bool = False
+    url: str,
+    sessions: int,
+    user: str,
+    password: str,
+    tabs: bool = False,
+    chromium: str = CHROMIUM,
 ) -> tuple[list[dict], float]:
     from playwright.async_api import async_playwright
 
+    # the browser's processes, by the name of the binary that the wrapper script starts
+    process_name = Path(chromium).name
     async with async_playwright() as p:
-        chromium_before = cpu_seconds(name="chromium")
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium_before = cpu_seconds(name=process_name)
+        browser = await p.chromium.launch(
+            executable_path=chromium, args=[*CHROMIUM_ARGS, host_rules(url)]
+        )
         try:
             start = asyncio.Event()
             # one context per session (nothing shared but the browser process), or with
@@ -187,14 +214,16 @@ async def run_round(
                 await browser.new_context(viewport=VIEWPORT) for _ in range(1 if tabs else sessions)
             ]
             tasks = [
-                asyncio.create_task(one_session(contexts[i % len(contexts)], url, password, start))
+                asyncio.create_task(
+                    one_session(contexts[i % len(contexts)], url, user, password, start)
+                )
                 for i in range(sessions)
             ]
             await asyncio.sleep(1.0)  # every context open and waiting
             start.set()
             found = await asyncio.gather(*tasks)
             # every process of this browser is still alive: the contexts close with it
-            return found, cpu_seconds(name="chromium") - chromium_before
+            return found, cpu_seconds(name=process_name) - chromium_before
         finally:
             await browser.close()
 
@@ -222,31 +251,52 @@ def main() -> None:
         action="store_true",
         help="a bare Streamlit page with three small charts instead of the tracker",
     )
+    parser.add_argument(
+        "--chromium",
+        default=CHROMIUM,
+        help="the browser binary (e.g. /usr/bin/chromium-headless-shell, the lighter build)",
+    )
+    parser.add_argument(
+        "--url",
+        help="time this running tracker instead of starting one (sign in as "
+        "$COALITION_BENCH_USER with $COALITION_BENCH_PASSWORD)",
+    )
     args = parser.parse_args()
-    db = db_path(args.out, args.records)
-    if args.bare:
-        folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
-        (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
-        password, app, label = "", str(folder / "bare_app.py"), "bare page"
+    process = None
+    user = BENCH_USER
+    if args.url:
+        url, label = args.url.rstrip("/"), args.url
+        user = os.environ.get("COALITION_BENCH_USER", BENCH_USER)
+        password = os.environ.get("COALITION_BENCH_PASSWORD", "")
+        if not password:
+            parser.error("--url needs the account's password in $COALITION_BENCH_PASSWORD")
     else:
-        password, app, label = ensure_account(db), "app.py", f"{args.records:,} records"
-    log = args.out / f"streamlit-{'bare' if args.bare else args.records}.log"
-    process, url = start_streamlit(db, log, app)
+        db = db_path(args.out, args.records)
+        if args.bare:
+            folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
+            (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
+            password, app, label = "", str(folder / "bare_app.py"), "bare page"
+        else:
+            password, app, label = ensure_account(db), "app.py", f"{args.records:,} records"
+        log = args.out / f"streamlit-{'bare' if args.bare else args.records}.log"
+        process, url = start_streamlit(db, log, app)
     try:
         for n in range(1, args.rounds + 1):
             load = os.getloadavg()[0]
-            server_before = cpu_seconds(process.pid)
+            server_before = cpu_seconds(process.pid) if process else 0.0
             started = time.perf_counter()
-            found, browser = asyncio.run(run_round(url, args.sessions, password, args.tabs))
+            found, browser = asyncio.run(
+                run_round(url, args.sessions, user, password, args.tabs, args.chromium)
+            )
             wall = time.perf_counter() - started
-            server = cpu_seconds(process.pid) - server_before
+            server = f"{cpu_seconds(process.pid) - server_before:.1f} s" if process else "—"
             total = [r["total"] for r in found if "total" in r]
             after = [r["after_sign_in"] for r in found if "total" in r]
             print(
                 f"round {n} ({'cold' if n == 1 else 'warm'} caches), {label}, "
-                f"{args.sessions} sessions [load {load:.1f}]: open to charts {_summary(total)}; "
-                f"sign-in to charts {_summary(after)}; within 5 s: "
-                f"{sum(t <= 5 for t in total)}/{len(found)}; CPU: server {server:.1f} s, "
+                f"{args.sessions} sessions, {Path(args.chromium).name} [load {load:.1f}]: "
+                f"open to charts {_summary(total)}; sign-in to charts {_summary(after)}; "
+                f"within 5 s: {sum(t <= 5 for t in total)}/{len(found)}; CPU: server {server}, "
                 f"browsers {browser:.1f} s in {wall:.1f} s on {os.cpu_count()} cores",
                 flush=True,
             )
@@ -254,11 +304,12 @@ def main() -> None:
                 if "error" in r:
                     print(f"  failed: {r['error']}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":
