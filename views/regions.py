@@ -39,13 +39,7 @@ def download(frame: pd.DataFrame, key: str) -> None:
 
 
 def breakdown(level: str, scope, *, with_progress: bool = True) -> pd.DataFrame:
-    return regions_charts.breakdown_table(
-        level,
-        data.actions(src, scope, by=level, grain=None),
-        data.detection_rate(src, scope, by=level, grain=None),
-        data.progress(src, scope, by=level, target=target) if with_progress else None,
-        countries=countries,
-    )
+    return data.area_breakdown(src, scope, level, target=target, with_progress=with_progress)
 
 
 def ask_ahead(level: str, scope) -> None:

@@ -24,8 +24,9 @@ import pandas as pd
 import streamlit as st
 
 import metrics
-from coalition import migrate, store
+from coalition import charts_regions, migrate, store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
+from coalition.i18n import get_language
 from coalition.template import build_template
 from coalition.validation import Validation, validate
 from metrics import rollups
@@ -279,6 +280,53 @@ def detection_rate(
 ) -> pd.DataFrame:
     with src.db.read() as cur:
         return metrics.detection_rate(cur, filters, by=by, grain=grain)
+
+
+@st.cache_data(show_spinner=False, max_entries=MAX_ENTRIES)
+def _area_breakdown(
+    src: Source,
+    filters: metrics.Filters,
+    level: str,
+    target: metrics.Target | None,
+    with_progress: bool,
+    language: str,
+) -> tuple[pd.DataFrame, bool]:
+    # ``language``: the table names the global row and the countries in it
+    frames = [
+        actions.cached(src, filters, by=level, grain=None),
+        detection_rate.cached(src, filters, by=level, grain=None),
+        progress.cached(src, filters, by=level, target=target) if with_progress else None,
+    ]
+    withheld = any(
+        f is not None and "withheld" in f.columns and bool(f["withheld"].any()) for f in frames
+    )
+    table = charts_regions.breakdown_table(level, *frames, countries=countries(src))
+    return table, withheld
+
+
+def area_breakdown(
+    src: Source,
+    filters: metrics.Filters,
+    level: str,
+    *,
+    target: metrics.Target | None = None,
+    with_progress: bool = True,
+) -> pd.DataFrame:
+    """The Regions page's table for ``level`` (:func:`coalition.charts_regions.breakdown_table`
+    of actions, detection and, ``with_progress``, progress to ``target``), for this run's
+    viewer and language: put together once per data version and kept, so that a rerun reads
+    one table instead of three and merging them again."""
+    table, withheld = _area_breakdown(
+        src,
+        as_viewer(filters),
+        level,
+        target if with_progress else None,
+        with_progress,
+        get_language(),
+    )
+    if withheld:
+        st.session_state[_WITHHELD] = True
+    return table
 
 
 # --- Asking ahead ----------------------------------------------------------------------------

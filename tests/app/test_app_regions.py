@@ -381,3 +381,15 @@ def test_asking_ahead_works_out_what_the_page_shows_once(asking_ahead, sample, c
     state = {"detail": chosen} if chosen else {}
     at = asking_ahead(sample, REGIONS, **state)
     assert at.selectbox(key="detail").value == (chosen or "Americas")
+
+
+def test_figures_withheld_from_the_viewer_are_said_so_on_every_run(app, sample):
+    # the regions rest on MarketCo (named) and two protected partners: withheld from an
+    # observer, which the page says also on a rerun, when the tables come from the cache
+    at = app(sample, user="observer").run()
+    at.switch_page(REGIONS).run()
+    for _ in range(2):
+        assert not at.exception, at.exception
+        assert any("Some figures are withheld" in i.value for i in at.info)
+        assert (area_table(at, "region")["Reduction"].isna()).all()
+        at.run()
