@@ -96,8 +96,11 @@ st.caption(
         "baseline volume; they are not used for the trend."
     )
 )
-index_table = charts.index_table(
-    data.reduction_series(src, filters), data.projection(src, filters, target=target), target
+index_table = components.derived(  # put together once per input (a rerun reads it)
+    charts.index_table,
+    data.reduction_series(src, filters),
+    data.projection(src, filters, target=target),
+    target,
 )
 components.chart(
     index_table,

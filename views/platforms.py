@@ -34,7 +34,8 @@ data.ask_ahead(data.proactive_share, src, filters, grain=None)
 progress = data.progress(src, filters, by="platform", target=target)
 first = progress.iloc[0]
 target = Target(first.target_name, first.target_reduction, first.deadline)
-table = charts_platforms.platform_table(
+table = components.derived(  # the page's tables: put together once per input and language
+    charts_platforms.platform_table,
     progress,
     data.proactive_share(src, filters, by="platform", grain=None),
     options.platforms,
@@ -85,7 +86,7 @@ default = default if default in names else names[0]
 platform_ui.ask_ahead(src, filters, target, st.session_state.get("platform_detail", default))
 st.caption(charts_platforms.trends_caption(len(shown), hidden))
 components.chart(
-    charts_platforms.trend_table(series, statuses, target, shown),
+    components.derived(charts_platforms.trend_table, series, statuses, target, shown),
     partial(charts_platforms.trend_figure, target=target, colors=colors),
     key="platform_index_trends",
     empty=t("No detection figures for these filters, so no reduction can be measured."),

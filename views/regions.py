@@ -22,7 +22,7 @@ from coalition.ui.filter_bar import filter_bar
 
 def table(frame: pd.DataFrame, key: str) -> None:
     """A breakdown table as readers see it: short headers, thousands separators."""
-    shown, formats = regions_charts.display_table(frame)
+    shown, formats = components.derived(regions_charts.display_table, frame)
     config = {
         c: st.column_config.NumberColumn(format=f, help=h) if f else st.column_config.Column(help=h)
         for c, (f, h) in formats.items()

@@ -32,7 +32,11 @@ if totals.empty:
     components.stop_when_nothing_matches()
 
 options = data.filter_options(src)
-reference = cs.species_reference(language.with_species_names(options.species_groups), "name")
+# the page's tables are put together once per input and language (components.derived)
+derived = components.derived
+reference = derived(
+    cs.species_reference, derived(language.with_species_names, options.species_groups), "name"
+)
 colours = dict(zip(reference["group"], reference["colour"], strict=True))
 labels = dict(zip(reference["group"], reference["label"], strict=True))
 groups = [g for g in reference["group"] if g in set(totals["group"])]
@@ -63,7 +67,7 @@ st.markdown(charts.headline_text(as_of, target))
 
 st.subheader(t("Reduction by species group"))
 st.caption(cs.reduction_caption(head.current_period))
-summary = cs.species_reduction_table(progress, reference, totals)
+summary = derived(cs.species_reduction_table, progress, reference, totals)
 components.chart(
     summary,
     partial(cs.reduction_figure, target=target, category_title=t("Species group")),
@@ -72,7 +76,7 @@ components.chart(
     alt=t("Reduction of the detection rate per species group, with status and target line"),
 )
 st.dataframe(
-    cs.species_summary_display(summary),
+    derived(cs.species_summary_display, summary),
     hide_index=True,
     width="stretch",
     height=cs.table_height(summary),
@@ -80,7 +84,7 @@ st.dataframe(
 
 st.subheader(t("Actions per quarter by species group"))
 components.chart(
-    cs.actions_by_group_table(per_quarter, reference),
+    derived(cs.actions_by_group_table, per_quarter, reference),
     partial(cs.actions_area_figure, colours=colours),
     key="species_actions",
     empty=t("No listings removed or blocked for these filters."),
@@ -90,7 +94,7 @@ components.chart(
 st.subheader(t("Detection rate by species group"))
 st.caption(cs.detection_caption())
 components.chart(
-    cs.detection_table(data.detection_rate(src, filters, by="species_group"), reference),
+    derived(cs.detection_table, data.detection_rate(src, filters, by="species_group"), reference),
     cs.detection_heatmap_figure,
     key="species_detection",
     empty=t("No monitoring figures for these filters."),
@@ -106,7 +110,7 @@ only = replace(filters, species_groups=(group,))
 
 st.markdown(f"**{t('Reduction by platform')}** · {labels[group]}")
 components.chart(
-    cs.reduction_table(data.progress(src, only, by="platform", target=chosen), {}),
+    derived(cs.reduction_table, data.progress(src, only, by="platform", target=chosen), {}),
     partial(cs.reduction_figure, target=target, category_title=t("Platform")),
     key="species_detail_reduction",
     empty=t("No platform reports this species group for these filters."),
@@ -118,7 +122,7 @@ with platforms:
     st.markdown(f"**{t('Actions by platform')}**")
     platform_colours = theme.category_colors(list(options.platforms["name"]))  # all, sorted
     components.chart(
-        cs.platform_actions_table(data.actions(src, only, by="platform", grain=None)),
+        derived(cs.platform_actions_table, data.actions(src, only, by="platform", grain=None)),
         partial(
             cs.ranked_actions_figure,
             key="platform",
@@ -131,9 +135,12 @@ with platforms:
     )
 with countries:
     st.markdown(f"**{t('Actions by country')}**")
-    countries = language.with_country_names(data.countries(src))
-    by_country = cs.country_actions_table(
-        data.actions(src, only, by="country", grain=None), countries, "name"
+    countries = derived(language.with_country_names, data.countries(src))
+    by_country = derived(
+        cs.country_actions_table,
+        data.actions(src, only, by="country", grain=None),
+        countries,
+        "name",
     )
     drawn = components.chart(
         by_country,
@@ -149,8 +156,12 @@ with countries:
     )
     if drawn:
         st.dataframe(
-            cs.ranked_display(
-                by_country, key="iso3", key_title=t("ISO3"), name_title=t("Country / territory")
+            derived(
+                cs.ranked_display,
+                by_country,
+                key="iso3",
+                key_title=t("ISO3"),
+                name_title=t("Country / territory"),
             ),
             hide_index=True,
             width="stretch",

@@ -90,8 +90,11 @@ def one_platform(src: data.Source, filters: Filters, target: Target, name: str) 
         st.metric(t("Cumulative actions"), format_count(head.cumulative_actions))
     st.markdown(f"**{t('Detection rate against the baseline')}**")
     components.chart(
-        charts.index_table(
-            data.reduction_series(src, one), data.projection(src, one, target=target), target
+        components.derived(
+            charts.index_table,
+            data.reduction_series(src, one),
+            data.projection(src, one, target=target),
+            target,
         ),
         partial(charts.detection_index_figure, target=target),
         key="platform_detail_index",
