@@ -528,54 +528,65 @@ def proactive_figure(frame: pd.DataFrame, overall: float | None = None) -> go.Fi
         return _empty(t("No platform reported both listings blocked and removed"))
     rows = rows.sort_values(["proactive_share", "group"], ascending=[False, True])
     names = list(rows["group"])
-    fig = go.Figure(
-        go.Bar(
-            x=rows["proactive_share"],
-            y=rows["group"],
-            orientation="h",
-            name=t("Proactive share"),
-            showlegend=False,
-            marker={"color": theme.BLOCKED},
-            text=[format_percent(v, 0) for v in rows["proactive_share"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
-                "<br>".join(
-                    [
-                        f"<b>{r.group}</b>",
-                        t("Proactive share: {value}", value=format_percent(r.proactive_share)),
-                        t("Listings blocked: {n}", n=format_count(r.listings_blocked)),
-                        t("Listings removed: {n}", n=format_count(r.listings_removed)),
-                        t("Records with both counts: {n}", n=format_count(r.rows_used)),
-                    ]
-                )
-                for r in rows.itertuples(index=False)
-            ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+    bars = dict(  # a plain dict, validated once by go.Figure below
+        type="bar",
+        x=rows["proactive_share"],
+        y=rows["group"],
+        orientation="h",
+        name=t("Proactive share"),
+        showlegend=False,
+        marker={"color": theme.BLOCKED},
+        text=[format_percent(v, 0) for v in rows["proactive_share"]],
+        textposition="outside",
+        cliponaxis=False,
+        hovertext=[
+            "<br>".join(
+                [
+                    f"<b>{r.group}</b>",
+                    t("Proactive share: {value}", value=format_percent(r.proactive_share)),
+                    t("Listings blocked: {n}", n=format_count(r.listings_blocked)),
+                    t("Listings removed: {n}", n=format_count(r.listings_removed)),
+                    t("Records with both counts: {n}", n=format_count(r.rows_used)),
+                ]
+            )
+            for r in rows.itertuples(index=False)
+        ],
+        hovertemplate="%{hovertext}<extra></extra>",
     )
+    layout: dict = {
+        "yaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": names[::-1],
+            "title": {"text": ""},
+        },
+        "xaxis": {
+            "title": {"text": t("Proactive share: listings blocked ÷ (blocked + removed)")},
+            "tickformat": ".0%",
+            "range": [0, 1.1],
+        },
+        "height": 140 + BAR_ROW_HEIGHT * len(names),
+        "bargap": 0.25,
+        "template": pio.templates[theme.TEMPLATE_NAME],  # as theme.apply
+    }
     if overall is not None and pd.notna(overall):
-        fig.add_vline(
-            x=overall,
-            line={"color": theme.TARGET, "dash": "dot", "width": 2},
-            layer="below",
-            annotation={
+        line = {"color": theme.TARGET, "dash": "dot", "width": 2}
+        layout["shapes"] = [vertical_line(overall, line, layer="below")]
+        layout["annotations"] = [
+            {
                 "text": t("All platforms: {value}", value=format_percent(overall, 0)),
+                "x": overall,
+                "xref": "x",
+                "y": 1,
+                "yref": "y domain",
+                "showarrow": False,
+                "xanchor": "center",
                 "yanchor": "bottom",
                 "font": {"size": 13},
-            },
-            annotation_position="top",
-        )
-    fig.update_yaxes(
-        type="category", categoryorder="array", categoryarray=names[::-1], title={"text": ""}
-    )
-    fig.update_xaxes(
-        title={"text": t("Proactive share: listings blocked ÷ (blocked + removed)")},
-        tickformat=".0%",
-        range=[0, 1.1],
-    )
-    fig.update_layout(height=140 + BAR_ROW_HEIGHT * len(names), bargap=0.25)
-    return theme.apply(fig)
+            }
+        ]
+    # one construction: add_vline and each update_* go through plotly's relayout
+    return go.Figure(data=[bars], layout=layout)
 
 
 # --- What the page writes around its charts ---------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from coalition import charts, theme
 from coalition.i18n import (
@@ -504,7 +505,13 @@ def area_figure(table: pd.DataFrame, measure: str, level: str) -> go.Figure:
         ["_global", column, "area"], ascending=[False, True, False], na_position="first"
     )  # plotly draws the first category at the bottom
     names = [_area_name(v) for v in rows["area"]]
-    parts = [(rows[~rows["_global"]], True), (rows[rows["_global"]], False)]
+    # the rows as tuples once (itertuples reads every column anew on each call)
+    flags = rows["_global"].tolist()
+    records = list(rows.itertuples(index=False))
+    parts = [
+        (rows[~rows["_global"]], [r for r, g in zip(records, flags, strict=True) if not g], True),
+        (rows[rows["_global"]], [r for r, g in zip(records, flags, strict=True) if g], False),
+    ]
     if measure == "actions":
         series = [
             ("listings_removed", t("Listings removed"), theme.REMOVED),
@@ -512,13 +519,15 @@ def area_figure(table: pd.DataFrame, measure: str, level: str) -> go.Figure:
         ]
     else:
         series = [(column, t("Detected per 1,000 searches"), theme.OBSERVED)]
-    fig = go.Figure()
+    traces = []
     for column_name, name, colour in series:
-        for part, is_place in parts:
+        for part, part_rows, is_place in parts:
             if part.empty:
                 continue
-            fig.add_trace(
-                go.Bar(
+            # plain dicts, validated once by go.Figure below (see charts.detection_index_figure)
+            traces.append(
+                dict(
+                    type="bar",
                     y=[_area_name(v) for v in part["area"]],
                     x=part[column_name].fillna(0).astype(float),
                     orientation="h",
@@ -530,41 +539,50 @@ def area_figure(table: pd.DataFrame, measure: str, level: str) -> go.Figure:
                         _actions_hover(r, name, column_name)
                         if measure == "actions"
                         else _rate_hover(r)
-                        for r in part.itertuples(index=False)
+                        for r in part_rows
                     ],
                     hovertemplate="%{hovertext}<extra></extra>",
                 )
             )
+    layout: dict = {
+        "xaxis": {"rangemode": "tozero", "tickformat": ",~f"},
+        "yaxis": {
+            "title": {"text": level_label(level)},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": names,
+            "ticks": "",
+        },
+        "height": max(260, 60 + 34 * len(names)),
+        "showlegend": measure == "actions",
+        "template": pio.templates[theme.TEMPLATE_NAME],  # as theme.apply
+    }
     if measure == "actions":
-        fig.update_layout(barmode="stack")
-        fig.update_xaxes(title={"text": t("Actions (listings removed + blocked)")})
+        layout["barmode"] = "stack"
+        layout["xaxis"]["title"] = {"text": t("Actions (listings removed + blocked)")}
     else:
+        layout["xaxis"]["title"] = {"text": t("Listings found per 1,000 monitoring searches")}
         effort = table["search_effort"].sum()
         if effort > 0:
             overall = 1000 * table["listings_detected"].sum() / effort
-            fig.add_vline(
-                x=overall,
-                line={"color": theme.TARGET, "dash": "dash", "width": 1.5},
-                annotation={
+            layout["shapes"] = [
+                charts.vertical_line(overall, {"color": theme.TARGET, "dash": "dash", "width": 1.5})
+            ]
+            layout["annotations"] = [
+                {
                     "text": t("All: {value}", value=f"{overall:,.1f}"),
+                    "x": overall,
+                    "xref": "x",
+                    "y": 1,
+                    "yref": "y domain",
+                    "showarrow": False,
                     "xanchor": "left",
                     "yanchor": "bottom",
                     "font": {"size": 13},
-                },
-                annotation_position="top",
-            )
-        fig.update_xaxes(title={"text": t("Listings found per 1,000 monitoring searches")})
-    fig.update_yaxes(
-        title={"text": level_label(level)},
-        type="category",
-        categoryorder="array",
-        categoryarray=names,
-        ticks="",
-    )
-    fig.update_xaxes(rangemode="tozero", tickformat=",~f")
-    theme.apply(fig)
-    fig.update_layout(height=max(260, 60 + 34 * len(names)), showlegend=measure == "actions")
-    return fig
+                }
+            ]
+    # one construction: add_vline and each update_* go through plotly's relayout
+    return go.Figure(data=traces, layout=layout)
 
 
 def measure_label(measure: str) -> str:
