@@ -54,6 +54,10 @@ def _label(labels: dict[str, str], value: str) -> str:
 # --- Who is making the changes -------------------------------------------------------------
 
 
+# The Admin page's tabs: the label of the one shown (see views/admin.py).
+TAB_KEY = "admin_tab"
+
+
 def require_secretariat() -> str:
     """The signed-in user's name, the actor of every change on this page. Stops the page for
     anyone but the secretariat (the navigation already hides it from them). Without a sign-in
