@@ -370,23 +370,21 @@ def world_map_figure(
     no_rate = t("Records, but no detections with search effort")
     names = country_names(blank, name_column)
 
-    fig = go.Figure()
-    fig.add_trace(
-        go.Choropleth(
-            name=t("No figures"),
-            locations=blank["iso3"].tolist(),
-            locationmode="ISO-3",
-            z=[0] * len(blank),
-            colorscale=[[0, NO_DATA], [1, NO_DATA]],
-            showscale=False,
-            marker={"line": {"color": BORDER, "width": 0.5}},
-            hovertext=[
-                f"<b>{names[iso3]}</b> ({iso3})<br>"
-                + (no_rate if iso3 in with_records else no_records)
-                for iso3 in blank["iso3"]
-            ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+    # plain dicts, validated once by go.Figure below (see charts.detection_index_figure)
+    grey = dict(
+        type="choropleth",
+        name=t("No figures"),
+        locations=blank["iso3"].tolist(),
+        locationmode="ISO-3",
+        z=[0] * len(blank),
+        colorscale=[[0, NO_DATA], [1, NO_DATA]],
+        showscale=False,
+        marker={"line": {"color": BORDER, "width": 0.5}},
+        hovertext=[
+            f"<b>{names[iso3]}</b> ({iso3})<br>" + (no_rate if iso3 in with_records else no_records)
+            for iso3 in blank["iso3"]
+        ],
+        hovertemplate="%{hovertext}<extra></extra>",
     )
     values = shown[column].astype(float)
     if measure == "actions":
@@ -400,53 +398,60 @@ def world_map_figure(
         zmin, zmax = 0.0, float(values.max()) if len(values) and values.max() > 0 else 1.0
         tickvals, ticktext = None, None
         title = t("Detected<br>per 1,000<br>searches")
-    fig.add_trace(
-        go.Choropleth(
-            name=measure_label(measure),
-            locations=shown["iso3"].tolist(),
-            locationmode="ISO-3",
-            z=z.tolist(),
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=[[i / (len(COLOURSCALE) - 1), c] for i, c in enumerate(COLOURSCALE)],
-            marker={"line": {"color": BORDER, "width": 0.5}},
-            colorbar={
-                "title": {"text": title},
-                "tickvals": tickvals,
-                "ticktext": ticktext,
-                "tickformat": ",~f",
-                "thickness": 14,
-                "len": 0.8,
-            },
-            hovertext=[_country_hover(row, measure) for row in shown.itertuples(index=False)],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+    measured = dict(
+        type="choropleth",
+        name=measure_label(measure),
+        locations=shown["iso3"].tolist(),
+        locationmode="ISO-3",
+        z=z.tolist(),
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=[[i / (len(COLOURSCALE) - 1), c] for i, c in enumerate(COLOURSCALE)],
+        marker={"line": {"color": BORDER, "width": 0.5}},
+        colorbar={
+            "title": {"text": title},
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "tickformat": ",~f",
+            "thickness": 14,
+            "len": 0.8,
+        },
+        hovertext=[_country_hover(row, measure) for row in shown.itertuples(index=False)],
+        hovertemplate="%{hovertext}<extra></extra>",
     )
-    fig.update_geos(
-        projection={"type": "natural earth"},
-        showframe=False,
-        showcoastlines=False,
-        showland=True,
-        landcolor=NO_DATA,  # also the few shapes without a code (Kosovo, Northern Cyprus, …)
-        showcountries=True,
-        countrycolor=BORDER,
-        showocean=False,
-        showlakes=False,
-        bgcolor="white",
-        lataxis={"range": [-58, 85]},  # no Antarctica: it takes a fifth of the map
-    )
+    layout: dict = {
+        "geo": {
+            "projection": {"type": "natural earth"},
+            "showframe": False,
+            "showcoastlines": False,
+            "showland": True,
+            "landcolor": NO_DATA,  # also the few shapes without a code (Kosovo, Northern Cyprus…)
+            "showcountries": True,
+            "countrycolor": BORDER,
+            "showocean": False,
+            "showlakes": False,
+            "bgcolor": "white",
+            "lataxis": {"range": [-58, 85]},  # no Antarctica: it takes a fifth of the map
+        },
+        "height": 440,
+        "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "dragmode": False,
+        "template": pio.templates[theme.TEMPLATE_NAME],  # as theme.apply
+    }
     if shown.empty:
-        fig.add_annotation(
-            text=t("No country figures to map for these filters"),
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            font={"size": 16, "color": theme.TEXT},
-        )
-    fig.update_layout(height=440, margin={"l": 0, "r": 0, "t": 10, "b": 0}, dragmode=False)
-    return theme.apply(fig)
+        layout["annotations"] = [
+            {
+                "text": t("No country figures to map for these filters"),
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "font": {"size": 16, "color": theme.TEXT},
+            }
+        ]
+    # one construction: each add_trace and update_* goes through plotly's relayout
+    return go.Figure(data=[grey, measured], layout=layout)
 
 
 # --- Regions and subregions as bars ----------------------------------------------------------
