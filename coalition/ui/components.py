@@ -129,14 +129,6 @@ def _call_key(
     return ":".join([func.__module__, name, get_language(), *parts])  # type: ignore[list-item]
 
 
-def _figure_key(figure: Callable[..., go.Figure], table: pd.DataFrame) -> str | None:
-    """What a figure depends on: the function, its bound arguments, the table and the
-    language. ``None`` for a lambda or a closure: those are built every time."""
-    if isinstance(figure, functools.partial):
-        return _call_key(figure.func, (table, *figure.args), figure.keywords)
-    return _call_key(figure, (table,))
-
-
 @st.cache_resource(max_entries=FIGURE_CACHE_ENTRIES, show_spinner=False)
 def _built_figure(key: str, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
@@ -150,7 +142,7 @@ def figure_for(table: pd.DataFrame, figure: Callable[[pd.DataFrame], go.Figure])
     is visible; a lambda is built on every run. The figure returned is shared: do not change
     it."""
     theme.make_default()  # again: Streamlit sets its own when it first draws a chart
-    key = _figure_key(figure, table)
+    key = _call_key(figure, (table,))  # a partial's own arguments come first, as in the call
     if key is None:
         return figure(table)
     return _built_figure(key, lambda: figure(table))
