@@ -1,7 +1,7 @@
 """Open the Overview in N browser sessions at once and time each until its charts are drawn.
 
     .venv/bin/python benchmarks/bench_browsers.py [--records 2000000] [--sessions 10]
-        [--out /tmp/coalition-bench] [--rounds 2] [--tabs] [--bare]
+        [--out /tmp/coalition-bench] [--rounds 2] [--tabs] [--bare [CHARTS]]
         [--chromium /usr/bin/chromium-headless-shell] [--url http://host:8501]
 
 Starts ``streamlit run app.py`` on ``OUT/records-N.duckdb`` (see ``generate.py``) on the
@@ -18,7 +18,8 @@ round; the target is every session within 5 s.
 
 ``--bare`` serves, instead of the tracker, a Streamlit page with nothing but a title and three
 Plotly line charts of twelve points (no database, no sign-in, no filters): what Streamlit and
-Plotly alone cost the browser and the server, the floor under any page of the app.
+Plotly alone cost the browser and the server, the floor under any page of the app. ``--bare 0``
+draws the title alone (timed until it shows): the floor under any Streamlit page at all.
 
 ``--chromium`` picks the browser binary: Debian's ``chromium-headless-shell`` is the lighter
 headless build. ``--url`` times a tracker already running elsewhere (the benchmark starts no
@@ -72,7 +73,15 @@ def host_rules(url: str) -> str:
     )
 
 
-CHARTS = "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
+def drawn(charts: int) -> str:
+    """A script that is true once the page shows ``charts`` Plotly charts (or, for none, its
+    title)."""
+    if charts == 0:
+        return "document.querySelector('h1') !== null"
+    return f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}"
+
+
+CHARTS = 3  # the Overview's
 
 
 def _free_port() -> int:
@@ -81,15 +90,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-# --bare: the floor under any page (three small charts, nothing else)
+# --bare: the floor under any page (a few small charts, nothing else)
 BARE_APP = """
 import plotly.graph_objects as go
 import streamlit as st
 
-st.title("Three small charts")
-for n in range(3):
+st.title("Small charts")
+for n in range({charts}):
     figure = go.Figure(go.Scatter(x=list(range(12)), y=[(i * (n + 2)) % 7 for i in range(12)]))
-    st.plotly_chart(figure, key=f"chart{n}")
+    st.plotly_chart(figure, key=f"chart{{n}}")
 """
 
 
@@ -162,10 +171,12 @@ def cpu_seconds(pid: int | None = None, name: str | None = None) -> float:
 VIEWPORT = {"width": 1400, "height": 2200}
 
 
-async def one_session(context, url: str, user: str, password: str, start) -> dict:
+async def one_session(
+    context, url: str, user: str, password: str, start, ready: str = drawn(CHARTS)
+) -> dict:
     """One tab of ``context`` (its own Streamlit session: sessions belong to the page's
-    connection, not to cookies) opening the app, signing in if asked, until the Overview's
-    charts are drawn."""
+    connection, not to cookies) opening the app, signing in if asked, until ``ready`` holds
+    (by default: the Overview's charts are drawn)."""
     try:
         page = await context.new_page()
         await start.wait()
@@ -174,7 +185,7 @@ async def one_session(context, url: str, user: str, password: str, start) -> dic
         signed_in = started
         name = page.locator("input[autocomplete=username]")
         await page.wait_for_function(
-            CHARTS + " || document.querySelector('input[type=password]') !== null",
+            ready + " || document.querySelector('input[type=password]') !== null",
             timeout=300_000,
         )
         if await name.count():
@@ -182,7 +193,7 @@ async def one_session(context, url: str, user: str, password: str, start) -> dic
             await page.locator("input[type=password]").first.fill(password)
             signed_in = time.perf_counter()
             await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_function(CHARTS, timeout=300_000)
+        await page.wait_for_function(ready, timeout=300_000)
         done = time.perf_counter()
         return {"total": done - started, "after_sign_in": done - signed_in}
     except Exception as exc:  # a session that fails is reported, not fatal
@@ -196,6 +207,7 @@ async def run_round(
     password: str,
     tabs: bool = False,
     chromium: str = CHROMIUM,
+    charts: int = CHARTS,
 ) -> tuple[list[dict], float]:
     from playwright.async_api import async_playwright
 
@@ -215,7 +227,9 @@ async def run_round(
             ]
             tasks = [
                 asyncio.create_task(
-                    one_session(contexts[i % len(contexts)], url, user, password, start)
+                    one_session(
+                        contexts[i % len(contexts)], url, user, password, start, drawn(charts)
+                    )
                 )
                 for i in range(sessions)
             ]
@@ -248,8 +262,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--bare",
-        action="store_true",
-        help="a bare Streamlit page with three small charts instead of the tracker",
+        type=int,
+        nargs="?",
+        const=3,
+        metavar="CHARTS",
+        help="a bare Streamlit page with a title and CHARTS small charts (3 if not given; 0: "
+        "the title alone) instead of the tracker",
     )
     parser.add_argument(
         "--chromium",
@@ -272,13 +290,14 @@ def main() -> None:
             parser.error("--url needs the account's password in $COALITION_BENCH_PASSWORD")
     else:
         db = db_path(args.out, args.records)
-        if args.bare:
+        if args.bare is not None:
             folder = Path(tempfile.mkdtemp(prefix="bench-bare-"))
-            (folder / "bare_app.py").write_text(BARE_APP, encoding="utf-8")
-            password, app, label = "", str(folder / "bare_app.py"), "bare page"
+            app = str(folder / "bare_app.py")
+            Path(app).write_text(BARE_APP.format(charts=args.bare), encoding="utf-8")
+            password, label = "", f"bare page, {args.bare} charts"
         else:
             password, app, label = ensure_account(db), "app.py", f"{args.records:,} records"
-        log = args.out / f"streamlit-{'bare' if args.bare else args.records}.log"
+        log = args.out / f"streamlit-{'bare' if args.bare is not None else args.records}.log"
         process, url = start_streamlit(db, log, app)
     try:
         for n in range(1, args.rounds + 1):
@@ -286,7 +305,15 @@ def main() -> None:
             server_before = cpu_seconds(process.pid) if process else 0.0
             started = time.perf_counter()
             found, browser = asyncio.run(
-                run_round(url, args.sessions, user, password, args.tabs, args.chromium)
+                run_round(
+                    url,
+                    args.sessions,
+                    user,
+                    password,
+                    args.tabs,
+                    args.chromium,
+                    CHARTS if args.bare is None else args.bare,
+                )
             )
             wall = time.perf_counter() - started
             server = f"{cpu_seconds(process.pid) - server_before:.1f} s" if process else "—"
