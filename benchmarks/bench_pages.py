@@ -20,7 +20,8 @@ a fresh child process (so that its peak memory is its own):
   .ru_maxrss``: everything, DuckDB's buffers included);
 * then, in the same process (so that both meet the same load), does the page's work "the
   naive way": the whole ``facts`` view read into pandas, filtered and grouped there for the
-  page's main indicators (``NAIVE``), and prints the ratio naive / cold; the process's peak
+  page's main indicators (``NAIVE``; Data quality's rules and Review's matrix over every
+  status, ``NAIVE_EVERY_STATUS``), and prints the ratio naive / cold; the process's peak
   memory after that is the naive figure.
 
 ``--concurrent N``: N new sessions opening the Overview at the same moment in one process
@@ -54,13 +55,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmarks.generate import BENCH_USER, DEFAULT_OUT, DEFAULT_SIZES, db_path  # noqa: E402
 
 APP = ROOT / "app.py"
 # The pages to time: name → script. Add a page here (and, if it has main indicators of its
-# own, a naive counterpart in NAIVE) to have it measured.
+# own, a naive counterpart in NAIVE or NAIVE_EVERY_STATUS) to have it measured.
 PAGES = {
     "overview": "views/overview.py",
     "platforms": "views/platforms.py",
@@ -255,7 +257,7 @@ def child_page(
         "mode": mode,
     }
     name = next((k for k, v in PAGES.items() if v == page), None)
-    if naive and name in NAIVE:
+    if naive and (name in NAIVE or name in NAIVE_EVERY_STATUS):
         out.update(run_naive(db, name))
         out["ratio"] = out["naive"] / out["cold"]
         out["ratio_data"] = out["naive"] / max(out["cold_data"], 1e-9)
@@ -368,6 +370,92 @@ def _accepted(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["status"] == "accepted"]
 
 
+def _current(df: pd.DataFrame) -> pd.DataFrame:
+    """Accepted figures, with a submission awaiting review standing in for the ones it would
+    replace (what Data quality checks)."""
+    accepted = (df["status"] == "accepted") & df["replaced_by_pending"].isna()
+    return df[accepted | (df["status"] == "submitted")]
+
+
+def _moved(now: pd.Series, before: pd.Series, factor: float) -> pd.Series:
+    return (now > factor * before) | (now < before / factor)
+
+
+def naive_quality(df: pd.DataFrame) -> pd.DataFrame:
+    """Data quality's four rules over the figures (``coalition.quality``: ``jump``,
+    ``detection_without_effort``, ``effort_change``, ``share_jump``) in pandas, each period
+    against the one before it (month to month, quarter to quarter); ``silent`` and ``late``
+    read the submissions, not the records, and are left out."""
+    from coalition.quality import EFFORT_FACTOR, SHARE_FACTOR, SHARE_MINIMUM, SHARE_POINTS
+    from coalition.validation import JUMP_FACTOR, JUMP_MINIMUM
+
+    cur = _current(df)
+    periods = cur[["period", "period_kind"]].drop_duplicates().sort_values("period")
+    periods["previous"] = periods.groupby("period_kind")["period"].shift(1)
+    previous = periods.set_index("period")["previous"]
+    quarters = pd.Series(sorted(cur["quarter"].unique()))
+    previous_quarter = pd.Series(quarters.shift(1).to_numpy(), index=quarters)
+    found = []
+
+    measures = ["listings_removed", "listings_blocked", "listings_detected", "search_effort"]
+    keys = ["platform_id", "species_group", "country"]
+    cells = cur[[*keys, "period", "submission_id", *measures]].astype(
+        {m: "float64" for m in measures}  # blank: NaN, never a jump
+    )
+    pairs = cells.assign(previous=cells["period"].map(previous)).merge(
+        cells.drop(columns="submission_id"),
+        left_on=[*keys, "previous"],
+        right_on=[*keys, "period"],
+        suffixes=("", "_before"),
+    )
+    for m in measures:
+        now, before = pairs[m], pairs[f"{m}_before"]
+        jump = (np.fmax(now, before) >= JUMP_MINIMUM) & _moved(now, before, JUMP_FACTOR)
+        found.append(pairs.loc[jump, ["platform_id", "period"]].assign(kind="jump"))
+
+    detected = cur["listings_detected"]
+    no_effort = detected.notna() & (
+        cur["search_effort"].isna() | ((cur["search_effort"] == 0) & (detected > 0))
+    )
+    per_period = cur[no_effort].groupby(["platform_id", "period"]).size().reset_index()
+    found.append(per_period[["platform_id", "period"]].assign(kind="detection_without_effort"))
+
+    effort = cur.dropna(subset=["search_effort"]).groupby(["platform_id", "period"])
+    effort = effort["search_effort"].sum().astype("float64").reset_index()
+    effort["previous"] = effort["period"].map(previous)
+    pairs = effort.merge(
+        effort, left_on=["platform_id", "previous"], right_on=["platform_id", "period"]
+    )
+    pairs = pairs[(pairs["search_effort_x"] > 0) & (pairs["search_effort_y"] > 0)]
+    changed = _moved(pairs["search_effort_x"], pairs["search_effort_y"], EFFORT_FACTOR)
+    found.append(pairs.loc[changed, ["platform_id", "period_x"]].assign(kind="effort_change"))
+
+    actions = cur["listings_removed"].fillna(0) + cur["listings_blocked"].fillna(0)
+    per = actions.groupby([cur["platform_id"], cur["quarter"]]).sum().rename("actions")
+    per = per.reset_index()
+    per["share"] = per["actions"] / per.groupby("quarter")["actions"].transform("sum")
+    per["previous"] = per["quarter"].map(previous_quarter)
+    pairs = per.merge(per, left_on=["platform_id", "previous"], right_on=["platform_id", "quarter"])
+    now, before = pairs["share_x"], pairs["share_y"]
+    moved = ((now - before).abs() > SHARE_POINTS) | (
+        (np.fmax(now, before) >= SHARE_MINIMUM) & _moved(now, before, SHARE_FACTOR)
+    )
+    found.append(pairs.loc[moved, ["platform_id", "quarter_x"]].assign(kind="share_jump"))
+    return pd.concat(found, ignore_index=True)
+
+
+def naive_review(df: pd.DataFrame) -> pd.DataFrame:
+    """The Review page's matrix in pandas: each partner's submissions per quarter (rows and
+    status), and the latest one of each cell."""
+    cells = (
+        df.groupby(["partner", "quarter", "submission_id", "status"])
+        .agg(rows=("platform_id", "size"), platforms=("platform_id", "nunique"))
+        .reset_index()
+        .sort_values("submission_id")
+    )
+    return cells.groupby(["partner", "quarter"]).tail(1)
+
+
 # name → the page's main indicators computed from the whole table
 NAIVE: dict[str, Callable[[pd.DataFrame], object]] = {
     "overview": lambda df: (
@@ -390,6 +478,14 @@ NAIVE: dict[str, Callable[[pd.DataFrame], object]] = {
         naive_actions(df, "country", None),
         naive_detection(df, "region"),
     ),
+    # the headline slide: the reduction and the actions to date
+    "present": lambda df: (naive_reduction(df, None), naive_actions(df, None)),
+}
+# pages whose naive way reads every status (the others read the accepted figures only), and
+# needs the submission each row comes from
+NAIVE_EVERY_STATUS: dict[str, Callable[[pd.DataFrame], object]] = {
+    "quality": naive_quality,
+    "review": naive_review,
 }
 
 
@@ -399,10 +495,15 @@ def run_naive(db: Path, page: str) -> dict:
     started = time.perf_counter()
     # the same configuration as the app's connection, which may still be open (it lingers)
     con = duckdb.connect(str(db))
-    df = con.execute(f"SELECT {NAIVE_COLUMNS} FROM facts").df()
+    every_status = page in NAIVE_EVERY_STATUS
+    columns = NAIVE_COLUMNS + (", submission_id" if every_status else "")
+    df = con.execute(f"SELECT {columns} FROM facts").df()
     con.close()
     read = time.perf_counter() - started
-    NAIVE[page](_accepted(df))
+    if every_status:
+        NAIVE_EVERY_STATUS[page](df)
+    else:
+        NAIVE[page](_accepted(df))
     return {
         "naive": time.perf_counter() - started,
         "naive_read": read,
