@@ -8,6 +8,9 @@ import gzip
 import hashlib
 import json
 import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -247,3 +250,39 @@ def test_rollups_of_an_older_release_are_rebuilt_on_opening(
     with old.read() as cur:
         assert rollups.fresh(cur)
     assert old.data_version() == version
+
+
+def test_sessions_opening_during_the_rebuild_wait_for_it_instead_of_failing_as_busy(
+    old: Database, monkeypatch
+) -> None:
+    """Sessions that open the app while its first run rebuilds tables of an older release
+    wait for that rebuild (however long it takes at millions of records) and then read the
+    rebuilt tables; they neither give up as "busy" after the app's wait for a write, nor
+    rebuild a second time."""
+    monkeypatch.setenv(rollup.MIN_RECORDS_ENV, "0")
+    monkeypatch.setenv("COALITION_DB", str(old.path))
+    migrate.upgrade(old)
+    version = old.data_version()
+    with old.write(changes_figures=False) as cur:
+        set_meta(cur, rollups.STAMP_KEY, f"older:{version}")
+    monkeypatch.setattr(data, "RETRY_SECONDS", 0.2)  # the app's wait for a write, shortened
+    rebuilds = []
+    started = threading.Event()
+    real_update = rollup.update
+
+    def slow_update(cur, *args, **kwargs):  # a rebuild longer than that wait
+        rebuilds.append(threading.current_thread().name)
+        started.set()
+        time.sleep(1.0)
+        return real_update(cur, *args, **kwargs)
+
+    monkeypatch.setattr(rollup, "update", slow_update)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(data.source)
+        assert started.wait(10)
+        others = [pool.submit(data.source) for _ in range(2)]
+        sources = [first.result(timeout=30)] + [f.result(timeout=30) for f in others]
+    assert len(rebuilds) == 1
+    assert {s.version for s in sources} == {version}
+    with old.read() as cur:
+        assert rollups.fresh(cur)

@@ -26,7 +26,7 @@ import streamlit as st
 import metrics
 from coalition import charts_regions, migrate, store
 from coalition.db import Database, DatabaseNotInitialised, resolve_path
-from coalition.i18n import get_language
+from coalition.i18n import get_language, t
 from coalition.template import build_template
 from coalition.validation import Validation, validate
 from metrics import rollups
@@ -89,7 +89,7 @@ def source() -> Source:
             ):
                 # a database from an older release is brought up to date: its schema, and
                 # its pre-aggregated tables, without which every page reads the records
-                migrate.upgrade(db)
+                _upgrade(db)
                 version = db.data_version()
             return Source(str(db.path.resolve()), version)
     except duckdb.Error as exc:
@@ -97,6 +97,21 @@ def source() -> Source:
 
 
 _VERSIONS = "SELECT key, value FROM meta WHERE key IN ('schema_version', 'data_version', $stamp)"
+
+# One upgrade at a time in this process. The sessions that open the app while one of them
+# brings an older database up to date wait here for it; queueing for the write instead, they
+# would give up as "busy" after RETRY_SECONDS, and a rebuild takes a minute or more at
+# millions of records.
+_UPGRADING = threading.Lock()
+
+
+def _upgrade(db: Database) -> None:
+    waiting = t(
+        "The tracker has been updated: bringing the database up to date. At millions of "
+        "records this takes a minute or more; the page opens when it is done."
+    )
+    with st.spinner(waiting, show_time=True), _UPGRADING:
+        migrate.upgrade(db)  # nothing to do when another session has just done it
 
 
 _CURRENT = "_coalition_source"
