@@ -431,6 +431,10 @@ def _detection_hover(row: Any) -> str:
     return "<br>".join(lines)
 
 
+# the heatmap's least height in pixels: room for its colour bar's title and four ticks
+HEATMAP_MIN_HEIGHT = 320
+
+
 def detection_heatmap_figure(table: pd.DataFrame) -> go.Figure:
     """Listings found per 1,000 monitoring searches, species group × quarter: the darker the
     cell, the more prohibited trade the sweep still finds. Blank: no sweep size reported."""
@@ -477,7 +481,8 @@ def detection_heatmap_figure(table: pd.DataFrame) -> go.Figure:
             "range": [len(labels) - 0.5, -0.5],  # the first group at the top
             "showgrid": False,
         },
-        "height": _height(len(labels)),
+        # never so low that the colour bar's scale runs into itself (with one or two groups)
+        "height": max(_height(len(labels)), HEATMAP_MIN_HEIGHT),
     }
     return theme.apply(go.Figure(data=[heatmap], layout=layout))
 

@@ -258,6 +258,22 @@ def test_detection_heatmap_cells_are_the_rates_per_1000_searches():
     assert fig.layout.yaxis.range == (1.5, -0.5)  # the first group at the top
 
 
+def test_detection_heatmap_keeps_room_for_its_colour_bar_with_few_groups():
+    """With two groups a height by rows alone (200 px) squashed the colour bar until its tick
+    labels ran into each other; up to the number of groups whose rows fill more, the heatmap
+    keeps HEATMAP_MIN_HEIGHT."""
+    two = cs.detection_heatmap_figure(cs.detection_table(DETECTION, REFERENCE))
+    assert len(two.data[0].y) == 2
+    assert two.layout.height == cs.HEATMAP_MIN_HEIGHT == 320
+    every = pd.DataFrame(
+        [(group, "2020-Q1", 10, 100, 0.1, 100.0, None) for group in REFERENCE["group"]],
+        columns=DETECTION.columns,
+    )
+    fig = cs.detection_heatmap_figure(cs.detection_table(every, REFERENCE))
+    assert len(fig.data[0].y) == len(REFERENCE) == 5
+    assert fig.layout.height == cs.HEATMAP_MIN_HEIGHT
+
+
 def test_detection_heatmap_without_any_rate_says_so():
     table = cs.detection_table(DETECTION.iloc[3:], REFERENCE)
     fig = cs.detection_heatmap_figure(table)
